@@ -1,0 +1,51 @@
+# Two commands matter: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt typecheck pytest test-postgres bench lock clean
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/bidwright db upgrade
+	$(BIN)/bidwright seed
+	$(BIN)/bidwright serve --host $(HOST) --port $(PORT)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy estimation app
+
+pytest: $(INSTALLED)
+	$(BIN)/pytest -n 2
+
+# The database tests again, against a throwaway PostgreSQL server the script starts.
+test-postgres: $(INSTALLED)
+	scripts/with-postgres.sh $(BIN)/pytest -m db
+
+test: lint typecheck pytest test-postgres
+
+bench: $(INSTALLED)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Re-pin the lock after editing dependencies in pyproject.toml.
+lock: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

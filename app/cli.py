@@ -1,0 +1,107 @@
+"""The ``bidwright`` command: serve, migrate, seed, catalog import/export."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app.config import get_settings
+from app.db import read_session, write_session
+from app.errors import BidwrightError
+from app.migrate import upgrade
+from app.services import catalog as catalog_service
+from app.services.seed import seed_all
+
+cli = typer.Typer(
+    help="Bidwright: presales estimation and proposals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+catalog_cli = typer.Typer(help="Work-item catalogs as Excel workbooks.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(catalog_cli, name="catalog")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (BIDWRIGHT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (BIDWRIGHT_PORT).")] = None,
+) -> None:
+    """Serve the web app."""
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the Alembic migrations (creates the database if needed)."""
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@cli.command()
+def seed() -> None:
+    """Load the default roles, rate card, catalog and demo opportunity (idempotent)."""
+    with _friendly_errors(), write_session() as session:
+        report = seed_all(session, get_settings().data_dir)
+    typer.echo(str(report))
+
+
+@catalog_cli.command("export")
+def catalog_export(
+    file: Path,
+    catalog: Annotated[str, typer.Option(help="Catalog code.")] = "default",
+    version: Annotated[
+        int | None, typer.Option(help="Version (default: latest published).")
+    ] = None,
+) -> None:
+    """Write a catalog version to an .xlsx file."""
+    with _friendly_errors(), read_session() as session:
+        found = catalog_service.find_catalog_version(session, catalog_code=catalog, number=version)
+        data = catalog_service.export_catalog_workbook(session, version=found)
+    file.write_bytes(data)
+    typer.echo(f"wrote {file} (catalog {catalog} version {found.number})")
+
+
+@catalog_cli.command("import")
+def catalog_import(
+    file: Path,
+    catalog: Annotated[
+        str | None, typer.Option(help="Target catalog code (default: the file's).")
+    ] = None,
+) -> None:
+    """Import an .xlsx file as a new draft catalog version; any error changes nothing."""
+    with _friendly_errors(), write_session() as session:
+        version = catalog_service.import_catalog_workbook(
+            session,
+            data=file.read_bytes(),
+            file_name=file.name,
+            max_bytes=get_settings().max_upload_bytes,
+            catalog_code=catalog,
+        )
+        summary = f"imported {len(version.items)} items as draft version {version.number}"
+    typer.echo(summary)
+
+
+class _friendly_errors:  # noqa: N801 - used as a context manager, reads like one
+    """Print domain errors as the user's message and exit 1, instead of a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, _tb: object) -> None:
+        if isinstance(error, BidwrightError):
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=1) from error
+
+
+def main() -> None:
+    cli()

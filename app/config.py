@@ -1,0 +1,56 @@
+"""Settings from the environment (prefix ``BIDWRIGHT_``, plus plain ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BIDWRIGHT_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'bidwright.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "BIDWRIGHT_DATABASE_URL"),
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = DEFAULT_SECRET
+    data_dir: Path = PROJECT_ROOT / "data"
+    default_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.environment == Environment.PRODUCTION and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "BIDWRIGHT_SECRET_KEY must be set to a real secret when "
+                "BIDWRIGHT_ENVIRONMENT=production"
+            )
+        if self.environment == Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ValueError("BIDWRIGHT_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,59 @@
+"""Cheap checks on an uploaded Office file before any parser touches it.
+
+A zip bomb is refused by reading the archive's central directory (declared sizes and
+member count) without decompressing anything; a renamed non-workbook is refused because
+it is not a zip or lacks the parts a workbook must have. Entity attacks inside the XML are
+refused by openpyxl itself because defusedxml is installed.
+"""
+
+import io
+import zipfile
+
+from app.errors import CellProblem, ImportRejectedError
+
+MAX_MEMBERS = 10_000
+MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
+# Real workbooks compress 5-30x; a large package far beyond that is a bomb, not data.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_FROM_BYTES = 64 * 1024 * 1024
+
+
+def _refuse(file_name: str, message: str) -> ImportRejectedError:
+    return ImportRejectedError(
+        [CellProblem(sheet=file_name, row=None, column=None, message=message)]
+    )
+
+
+def check_xlsx_archive(data: bytes, *, file_name: str, max_bytes: int) -> None:
+    """Raise :class:`ImportRejectedError` unless ``data`` looks like a safe .xlsx package."""
+    if len(data) > max_bytes:
+        raise _refuse(file_name, f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise _refuse(
+            file_name,
+            "this is an encrypted workbook or a legacy .xls file; save it as an "
+            "unprotected .xlsx and try again",
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _refuse(file_name, "this is not an .xlsx workbook (not a zip package)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise _refuse(file_name, f"the workbook package is damaged: {error}") from error
+    if len(members) > MAX_MEMBERS:
+        raise _refuse(file_name, f"the package holds {len(members):,} parts; refusing")
+    declared = sum(member.file_size for member in members)
+    compressed = sum(member.compress_size for member in members) or 1
+    suspicious_ratio = (
+        declared > RATIO_CHECK_FROM_BYTES and declared / compressed > MAX_COMPRESSION_RATIO
+    )
+    if declared > MAX_UNCOMPRESSED_BYTES or suspicious_ratio:
+        raise _refuse(
+            file_name,
+            f"the package expands to {declared:,} bytes from {compressed:,}: refused as a "
+            "likely zip bomb",
+        )
+    names = {member.filename for member in members}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise _refuse(file_name, "this zip file is not an .xlsx workbook")
