@@ -8,9 +8,11 @@ PORT ?= 8000
 
 .PHONY: run test lint fmt typecheck pytest test-postgres bench lock clean
 
-$(INSTALLED): requirements.lock pyproject.toml
+$(INSTALLED): requirements-dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Bidwright needs Python 3.11 or newer (set PYTHON=python3.x)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(INSTALLED)
 
@@ -35,17 +37,20 @@ pytest: $(INSTALLED)
 
 # The database tests again, against a throwaway PostgreSQL server the script starts.
 test-postgres: $(INSTALLED)
-	scripts/with-postgres.sh $(BIN)/pytest -m db
+	scripts/with-postgres.sh $(BIN)/pytest -n 2 -m 'db and not sqlite_only'
 
 test: lint typecheck pytest test-postgres
 
 bench: $(INSTALLED)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Re-pin the lock after editing dependencies in pyproject.toml.
+# Re-pin after editing dependencies in pyproject.toml: the runtime lock (the Docker image
+# installs it) and the development lock, constrained to the same runtime versions.
 lock: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock --python-version 3.11 \
+		--generate-hashes -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

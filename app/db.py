@@ -22,7 +22,7 @@ from sqlmodel import Session, create_engine
 from app import immutability  # noqa: F401 - registers the flush guard
 from app.config import get_settings
 
-_BEGIN_MODE = "sqlite_begin_mode"
+BEGIN_MODE_OPTION = "sqlite_begin_mode"
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
@@ -39,26 +39,29 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         poolclass=StaticPool if in_memory else None,
     )
-    _install_sqlite_hooks(engine, busy_timeout_ms=busy_timeout_ms, wal=not in_memory)
+    _install_sqlite_hooks(engine, busy_timeout_ms=busy_timeout_ms, file_backed=not in_memory)
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int, wal: bool) -> None:
+def _install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int, file_backed: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred-only).
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if wal:
+        if file_backed:
+            # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's is deferred-only).
+            dbapi_connection.isolation_level = None
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
+    if not file_backed:
+        return  # one shared in-memory connection (tests): there is no other writer to wait for
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+        mode = connection.get_execution_options().get(BEGIN_MODE_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -89,7 +92,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     the version counters (optimistic locking) and ``SELECT … FOR UPDATE`` where needed.
     """
     with Session(engine or get_engine()) as session:
-        session.connection(execution_options={_BEGIN_MODE: "IMMEDIATE"})
+        session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
         try:
             yield session
             session.commit()

@@ -3,14 +3,24 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.db import get_engine
+from app.db import BEGIN_MODE_OPTION, get_engine
+
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; state-changing requests take SQLite's write lock up front.
+
+    A deferred SQLite transaction that reads and then writes fails at once with "database
+    is locked" if another writer committed in between (WAL snapshot), whatever the busy
+    timeout; ``BEGIN IMMEDIATE`` waits for the lock instead.
+    """
     with Session(get_engine()) as session:
+        if request.method not in _READ_ONLY_METHODS:
+            session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
         yield session
 
 

@@ -7,7 +7,7 @@ a friendly message early; this listener is the guarantee that no code path gets 
 
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -30,7 +30,7 @@ from app.models import (
 from app.vocabulary import RevisionStatus, VersionStatus
 
 
-def _persisted_value(obj: Any, attribute: str) -> Any:
+def _persisted_value(session: Session, obj: Any, attribute: str) -> Any:
     """The value as stored in the database (before this flush), or None for a new object."""
     state = inspect(obj)
     if state.pending or state.transient:
@@ -38,7 +38,14 @@ def _persisted_value(obj: Any, attribute: str) -> Any:
     history = state.attrs[attribute].history
     if history.deleted:
         return history.deleted[0]
-    return getattr(obj, attribute)
+    if not history.added:
+        return getattr(obj, attribute)
+    # Set while expired (e.g. after a commit): the old value was never loaded, so ask.
+    model = type(obj)
+    with session.no_autoflush:
+        return session.execute(
+            select(getattr(model, attribute)).where(model.id == obj.id)
+        ).scalar_one_or_none()
 
 
 def _parent(session: Session, obj: Any, relationship: str, key: str, model: type) -> Any | None:
@@ -67,13 +74,13 @@ def _owner_of(session: Session, obj: Any) -> Any | None:
     return None
 
 
-def _is_locked(record: Any) -> bool:
+def _is_locked(session: Session, record: Any) -> bool:
     if isinstance(record, CatalogVersion | RateCard):
-        return bool(_persisted_value(record, "status") == VersionStatus.PUBLISHED)
+        return bool(_persisted_value(session, record, "status") == VersionStatus.PUBLISHED)
     if isinstance(record, EstimateRevision):
-        return bool(_persisted_value(record, "status") == RevisionStatus.FROZEN)
+        return bool(_persisted_value(session, record, "status") == RevisionStatus.FROZEN)
     if isinstance(record, SimulationRun):
-        return _persisted_value(record, "status") in FINISHED_RUN_STATUSES
+        return _persisted_value(session, record, "status") in FINISHED_RUN_STATUSES
     return False
 
 
@@ -92,10 +99,10 @@ def _describe(record: Any) -> str:
 def check_flush(session: Session) -> None:
     changed = [obj for obj in session.dirty if session.is_modified(obj)]
     for obj in [*session.new, *changed, *session.deleted]:
-        if _is_locked(obj):
+        if _is_locked(session, obj):
             raise ImmutableRecordError(f"{_describe(obj)} and cannot be changed")
         owner = _owner_of(session, obj)
-        if owner is not None and _is_locked(owner):
+        if owner is not None and _is_locked(session, owner):
             raise ImmutableRecordError(
                 f"{_describe(owner)}: its {type(obj).__name__} records cannot be changed"
             )

@@ -114,7 +114,7 @@ def find_catalog_version(
         query = query.where(CatalogVersion.status == VersionStatus.PUBLISHED)
     version = session.exec(query.order_by(CatalogVersion.number.desc())).first()  # type: ignore[attr-defined]
     if version is None:
-        wanted = f"version {number}" if number is not None else "a published version"
+        wanted = f"version {number}" if number is not None else "published version"
         raise NotFoundError(f"catalog {catalog_code!r} has no {wanted}")
     return version
 

@@ -305,6 +305,7 @@ class _RowValidator:
         self.known_roles = known_roles
         self.problems: list[CellProblem] = []
         self.columns: dict[str, int] = {}
+        self.rejected_codes: set[str] = set()
 
     def problem(self, row: int | None, key: str | None, message: str) -> None:
         column = get_column_letter(self.columns[key] + 1) if key in self.columns else None
@@ -360,10 +361,11 @@ class _RowValidator:
         items: dict[str, dict[str, Any]],
         seen: dict[tuple[str, str], int],
     ) -> None:
+        code = self._text(values, "code")
         for key, label in _REQUIRED_TEXT.items():
             if not self._text(values, key):
                 self.problem(row, key, f"{label} is empty")
-        code = self._text(values, "code")
+                self.rejected_codes.add(code)
         fields = self._item_fields(row, values)
         role = self._text(values, "role").upper()
         if role not in self.known_roles:
@@ -450,8 +452,9 @@ class _RowValidator:
         built: list[WorkItemCreate] = []
         for code, entry in items.items():
             fields = entry["fields"]
-            if any(value is None for value in fields.values()) or not entry["estimates"]:
-                continue  # already reported
+            reported = code in self.rejected_codes or any(v is None for v in fields.values())
+            if reported or not entry["estimates"]:
+                continue
             try:
                 built.append(WorkItemCreate(code=code, estimates=entry["estimates"], **fields))
             except ValidationError as error:
