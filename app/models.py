@@ -239,6 +239,14 @@ class WorkItemBase(SQLModel):
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
+def work_item_fields(record: WorkItemBase) -> dict[str, Any]:
+    """The descriptive fields shared by catalog items, their inputs and estimate lines."""
+    values = {name: getattr(record, name) for name in WorkItemBase.model_fields}
+    values["percent_of"] = list(record.percent_of)
+    values["tags"] = list(record.tags)
+    return values
+
+
 class WorkItem(WorkItemBase, Timestamped, table=True):
     __tablename__ = "work_item"
     __table_args__ = (

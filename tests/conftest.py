@@ -49,10 +49,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on a fresh database with every table created."""
-    url = database_url if ON_POSTGRES else "sqlite://"
+def _engine_with_tables(url: str) -> Iterator[Engine]:
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     yield engine
@@ -60,12 +57,15 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database with every table created (in-memory on SQLite)."""
+    yield from _engine_with_tables(database_url if ON_POSTGRES else "sqlite://")
+
+
+@pytest.fixture
 def file_engine(database_url: str) -> Iterator[Engine]:
     """Like ``engine`` but file-backed on SQLite (WAL, several connections), for concurrency."""
-    engine = make_engine(database_url)
-    SQLModel.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from _engine_with_tables(database_url)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from app.models import (
     WorkItemCreate,
     WorkItemEstimate,
     utcnow,
+    work_item_fields,
 )
 from app.services.catalog_excel import (
     INFO_SHEET,
@@ -76,7 +77,7 @@ def create_catalog_version(
     assert version.id is not None
     for position, item in enumerate(items):
         work_item = WorkItem(
-            **item.model_dump(exclude={"estimates"}),
+            **work_item_fields(item),
             catalog_version_id=version.id,
             position=position,
         )
@@ -153,17 +154,7 @@ def items_of(version: CatalogVersion) -> list[WorkItemCreate]:
     """The version's items as validated inputs (the form export and comparisons use)."""
     return [
         WorkItemCreate(
-            code=item.code,
-            name_zh=item.name_zh,
-            name_en=item.name_en,
-            description_zh=item.description_zh,
-            description_en=item.description_en,
-            phase=item.phase,
-            unit=item.unit,
-            kind=item.kind,
-            distribution=item.distribution,
-            percent_of=list(item.percent_of),
-            tags=list(item.tags),
+            **work_item_fields(item),
             estimates={
                 estimate.role.code: ThreePoint(
                     optimistic=estimate.optimistic,

@@ -13,6 +13,7 @@ from app.models import (
     ThreePoint,
     WorkItem,
     utcnow,
+    work_item_fields,
 )
 
 
@@ -29,17 +30,7 @@ def add_line_from_item(
         revision_id=revision.id or 0,
         work_item_id=item.id,
         source_catalog_version_id=item.catalog_version_id,
-        code=item.code,
-        name_zh=item.name_zh,
-        name_en=item.name_en,
-        description_zh=item.description_zh,
-        description_en=item.description_en,
-        phase=item.phase,
-        unit=item.unit,
-        kind=item.kind,
-        distribution=item.distribution,
-        percent_of=list(item.percent_of),
-        tags=list(item.tags),
+        **work_item_fields(item),
         quantity=quantity,
         complexity_factor=complexity_factor,
         position=len(revision.lines),

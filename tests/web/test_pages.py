@@ -16,16 +16,20 @@ from app.services.seed import seed_all
 from tests.conftest import DATA_DIR
 
 
-@pytest.fixture
-def client(file_engine: Engine) -> Iterator[TestClient]:
+def _client_on(engine: Engine) -> TestClient:
     app = create_app()
 
     def session_override() -> Iterator[Session]:
-        with Session(file_engine) as session:
+        with Session(engine) as session:
             yield session
 
     app.dependency_overrides[get_session] = session_override
-    with TestClient(app) as client:
+    return TestClient(app)
+
+
+@pytest.fixture
+def client(file_engine: Engine) -> Iterator[TestClient]:
+    with _client_on(file_engine) as client:
         yield client
 
 
@@ -63,14 +67,7 @@ def test_healthz_reports_ok_when_the_database_answers(client: TestClient) -> Non
 def test_healthz_reports_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
     broken = make_engine(f"sqlite:///{tmp_path}/missing-dir/x.db")
     (tmp_path / "missing-dir").rmdir()
-    app = create_app()
-
-    def session_override() -> Iterator[Session]:
-        with Session(broken) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
-    with TestClient(app) as client:
+    with _client_on(broken) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "error"
