@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     default_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # Forms and JSON are small; only file uploads may approach max_upload_bytes.
+    max_request_bytes: int = Field(default=55 * 1024 * 1024, gt=0)
+    session_idle_timeout: timedelta = timedelta(hours=2)
+    session_absolute_timeout: timedelta = timedelta(hours=12)
+    login_failures_per_account_per_hour: int = Field(default=20, ge=1, le=100)
+    login_failures_per_address_per_hour: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

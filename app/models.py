@@ -33,8 +33,10 @@ from sqlalchemy import (
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.vocabulary import (
+    AccessRole,
     Distribution,
     ItemKind,
+    Language,
     OpportunityStatus,
     Phase,
     RangeInterpretation,
@@ -457,6 +459,8 @@ class EstimateRevision(Timestamped, table=True):
         default=None, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
     )
     target_date: date | None = None
+    # Rank-correlation groups for the engine: [{"by": "phase"|"role"|"tag", "key": ..., "rho": ...}]
+    correlation_groups: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     notes: str = Field(default="", sa_type=Text)
     frozen_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     lock_version: int = Field(default=1, sa_column=_revision_lock)
@@ -705,8 +709,93 @@ class SimulationRun(Timestamped, table=True):
     summary: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     error: str = Field(default="", sa_type=Text)
+    progress: float = 0.0
+    requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 FINISHED_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})
+
+
+# --- Accounts, sessions, tokens, audit ---------------------------------------------------
+
+
+_user_lock = _lock_version_column()
+
+
+class User(Timestamped, table=True):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _user_lock}
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str = Field(max_length=255)
+    role: AccessRole = Field(sa_type=EnumAsString(AccessRole))
+    language: Language = Field(default=Language.ZH, sa_type=EnumAsString(Language))
+    is_active: bool = True
+    must_change_password: bool = False
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    lock_version: int = Field(default=1, sa_column=_user_lock)
+
+
+class UserSession(Timestamped, table=True):
+    """A server-side login session; the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    client_address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class ApiToken(Timestamped, table=True):
+    """A per-user API token; only its hash is stored, and an admin can revoke it."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=12)
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login attempt, for per-account and per-address rate limiting."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    client_address: str = Field(max_length=64, index=True)
+    succeeded: bool
+    attempted_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, and when: estimates, catalogs, rate cards, users."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=64, index=True)
+    entity_id: int | None = Field(default=None, index=True)
+    summary: str = Field(default="", sa_type=Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    occurred_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
+    )

@@ -131,6 +131,11 @@ class AccessRole(StrEnum):
     BID = "bid"
 
 
+class Language(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
 # Cost day rates and margins are confidential: only these roles may ever see them.
 COST_VISIBLE_ROLES: frozenset[AccessRole] = frozenset({AccessRole.ADMIN, AccessRole.PRESALES})
 

@@ -1,14 +1,23 @@
 """Alembic environment: the URL comes from the caller (app.migrate) or the settings."""
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlmodel import SQLModel
 
-from app import models  # noqa: F401 - registers the tables on SQLModel.metadata
 from app.config import get_settings
 from app.db import make_engine
+from app.models import EnumAsString  # importing the models registers every table
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[False]:
+    """Render the app's enum columns as the plain VARCHAR they are in the database."""
+    if kind == "type" and isinstance(item, EnumAsString):
+        return f"sa.String(length={item.impl.length})"
+    return False
 
 
 def run_migrations_online() -> None:
@@ -20,6 +29,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

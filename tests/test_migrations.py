@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from app.db import make_engine
@@ -45,3 +45,123 @@ def test_upgrading_twice_is_harmless(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
     assert _differences(database_url) == []
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(database_url: str) -> None:
+    upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    now = "2026-01-01 00:00:00"
+    stamps = {"created_at": now, "updated_at": now, "lock_version": 1}
+    rows = [
+        (
+            "catalog",
+            {
+                "id": 1,
+                "code": "c",
+                "name_zh": "目录",
+                "name_en": "c",
+                "created_at": now,
+                "updated_at": now,
+            },
+        ),
+        (
+            "catalog_version",
+            {"id": 1, "catalog_id": 1, "number": 1, "status": "published", "notes": "", **stamps},
+        ),
+        (
+            "rate_card",
+            {
+                "id": 1,
+                "code": "r",
+                "version": 1,
+                "name_zh": "r",
+                "name_en": "r",
+                "currency": "CNY",
+                "status": "published",
+                **stamps,
+            },
+        ),
+        (
+            "customer",
+            {
+                "id": 1,
+                "name": "客户",
+                "name_en": "",
+                "industry": "",
+                "contact_name": "",
+                "contact_email": "",
+                "contact_phone": "",
+                "address": "",
+                **stamps,
+            },
+        ),
+        (
+            "opportunity",
+            {
+                "id": 1,
+                "customer_id": 1,
+                "name": "o",
+                "bid_number": "B-1",
+                "status": "bidding",
+                "currency": "CNY",
+                "description": "",
+                **stamps,
+            },
+        ),
+        ("estimate", {"id": 1, "opportunity_id": 1, "name": "e", **stamps}),
+        (
+            "estimate_revision",
+            {
+                "id": 1,
+                "estimate_id": 1,
+                "number": 1,
+                "status": "draft",
+                "catalog_version_id": 1,
+                "rate_card_id": 1,
+                "confidence_level": 0.8,
+                "iterations": 10000,
+                "seed": 1,
+                "sampling": "mc",
+                "ranges_are": "absolute",
+                "pert_lambda": 4.0,
+                "notes": "",
+                **stamps,
+            },
+        ),
+        (
+            "simulation_run",
+            {
+                "id": 1,
+                "revision_id": 1,
+                "status": "succeeded",
+                "engine_version": "0",
+                "seed": 1,
+                "iterations": 1000,
+                "sampling": "mc",
+                "input_snapshot": "{}",
+                "input_sha256": "0",
+                "error": "",
+                "created_at": now,
+                "updated_at": now,
+            },
+        ),
+    ]
+    with engine.begin() as connection:
+        for table, values in rows:
+            columns = ", ".join(values)
+            placeholders = ", ".join(f":{name}" for name in values)
+            connection.execute(
+                text(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"),  # noqa: S608 - fixed test names
+                values,
+            )
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        run = connection.execute(text("SELECT status, progress FROM simulation_run")).one()
+        revision = connection.execute(
+            text("SELECT correlation_groups FROM estimate_revision")
+        ).one()
+    engine.dispose()
+    assert tuple(run) == ("succeeded", 0)
+    assert revision[0] in ("[]", [])
