@@ -6,12 +6,14 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from app.config import get_settings
+from app.config import Environment, get_settings
 from app.db import read_session, write_session
 from app.errors import BidwrightError
 from app.migrate import upgrade
+from app.services import accounts
 from app.services import catalog as catalog_service
 from app.services.seed import seed_all
+from app.vocabulary import AccessRole
 
 cli = typer.Typer(
     help="Bidwright: presales estimation and proposals.",
@@ -49,10 +51,41 @@ def db_upgrade(revision: str = "head") -> None:
 
 @cli.command()
 def seed() -> None:
-    """Load the default roles, rate card, catalog and demo opportunity (idempotent)."""
+    """Load the default roles, rate card, catalog and demo opportunity (idempotent).
+
+    In development, also create the first admin when there is no user yet and print its
+    one-time password (to be changed at first log-in).
+    """
+    settings = get_settings()
     with _friendly_errors(), write_session() as session:
-        report = seed_all(session, get_settings().data_dir)
+        report = seed_all(session, settings.data_dir)
+        first_admin = (
+            accounts.create_first_admin(session)
+            if settings.environment == Environment.DEVELOPMENT
+            else None
+        )
     typer.echo(str(report))
+    if first_admin is not None:
+        username, password = first_admin
+        typer.echo(f"first admin: user {username!r}, one-time password {password!r}")
+
+
+user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+
+
+@user_cli.command("create")
+def user_create(
+    username: str,
+    role: Annotated[AccessRole, typer.Option(help="admin, presales, sales or bid.")],
+) -> None:
+    """Create a user with a one-time password, printed once, to change at first log-in."""
+    password = accounts.generate_password()
+    with _friendly_errors(), write_session() as session:
+        accounts.create_user(
+            session, username=username, password=password, role=role, must_change_password=True
+        )
+    typer.echo(f"created {role.value} {username!r}; one-time password: {password}")
 
 
 @catalog_cli.command("export")

@@ -25,6 +25,17 @@ class ConcurrentEditError(BidwrightError):
     status_code = 409
 
 
+class FieldError(BidwrightError):
+    """One form or API field is invalid; the form is shown again with the message beside it."""
+
+    status_code = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 @dataclass(frozen=True)
 class CellProblem:
     """One problem in an imported file, located to the cell."""

@@ -54,6 +54,16 @@ ZH: dict[str, str] = {
     "draft": "草稿",
     "published": "已发布",
     "frozen": "已冻结",
+    "admin": "管理员",
+    "presales": "售前",
+    "sales": "销售",
+    "bid": "投标",
+    "Change password": "修改密码",
+    "Choose your own password before you continue.": "请先设置您自己的密码。",
+    "Current password": "当前密码",
+    "New password": "新密码",
+    "at least 10 characters": "至少 10 个字符",
+    "Wrong current password.": "当前密码错误。",
 }
 
 

@@ -2,15 +2,23 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import BidwrightError
-from app.routes import health, pages
+from app.routes import auth, estimates, health, opportunities
+from app.security import LoginRequiredError, SecurityMiddleware
+from app.web import render, wants_fragment
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @asynccontextmanager
@@ -21,18 +29,44 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(title="Bidwright", version=__version__, lifespan=lifespan)
-    app.include_router(health.router)
-    app.include_router(pages.router)
+    app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_request_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (health.router, auth.router, opportunities.router, estimates.router):
+        app.include_router(router)
     app.add_exception_handler(BidwrightError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     return app
 
 
-async def _domain_error(request: Request, error: Exception) -> HTMLResponse | JSONResponse:
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, BidwrightError)
-    if request.url.path.startswith("/api/"):
+    if _is_api(request):
         return JSONResponse({"detail": str(error)}, status_code=error.status_code)
-    return HTMLResponse(
-        pages.templates.get_template("error.html").render(message=str(error)),
-        status_code=error.status_code,
-    )
+    if isinstance(error, LoginRequiredError):
+        target = "/login?next=" + quote(request.url.path)
+        if wants_fragment(request):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    return render(request, "error.html", {"message": str(error)}, status_code=error.status_code)
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    """Name the fields and what is wrong with them, never echo what was sent (passwords!)."""
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {
+            "field": ".".join(str(part) for part in issue["loc"][1:]) or "body",
+            "message": issue["msg"],
+        }
+        for issue in error.errors()
+    ]
+    if _is_api(request):
+        return JSONResponse({"detail": problems}, status_code=422)
+    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return render(request, "error.html", {"message": message}, status_code=422)

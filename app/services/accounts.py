@@ -217,3 +217,30 @@ def revoke_api_token(session: Session, *, token_id: int) -> ApiToken:
     record.revoked_at = record.revoked_at or utcnow()
     session.add(record)
     return record
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    check_password_strength(password, username=user.username)
+    user.password_hash = password_hasher.hash(password)
+    user.must_change_password = False
+    session.add(user)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_first_admin(session: Session) -> tuple[str, str] | None:
+    """An ``admin`` with a random one-time password, only when there is no user at all."""
+    if session.exec(select(User.id).limit(1)).first() is not None:
+        return None
+    password = generate_password()
+    create_user(
+        session,
+        username="admin",
+        password=password,
+        role=AccessRole.ADMIN,
+        display_name="Administrator",
+        must_change_password=True,
+    )
+    return "admin", password

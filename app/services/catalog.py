@@ -209,3 +209,24 @@ def import_catalog_workbook(
     return create_catalog_version(
         session, catalog=catalog, items=parsed.items, notes=f"imported from {file_name}"
     )
+
+
+def search_items(version: CatalogVersion, query: str, *, limit: int = 20) -> list[WorkItem]:
+    """Items whose code, names, tags or descriptions contain every term of ``query``.
+
+    Plain substring matching, case-folded: Chinese needs no word breaks, so two-character
+    terms such as 登录 match (SQLite's FTS5 trigram tokenizer finds nothing under three
+    characters). Name matches rank before description-only matches.
+    """
+    terms = [term.casefold() for term in query.split() if term.strip()]
+    if not terms:
+        return list(version.items[:limit])
+    ranked: list[tuple[int, int, WorkItem]] = []
+    for position, item in enumerate(version.items):
+        names = " ".join([item.code, item.name_zh, item.name_en, *item.tags]).casefold()
+        everything = f"{names} {item.description_zh} {item.description_en}".casefold()
+        if all(term in everything for term in terms):
+            in_names = sum(term in names for term in terms)
+            ranked.append((-in_names, position, item))
+    ranked.sort(key=lambda entry: entry[:2])
+    return [item for _, _, item in ranked[:limit]]

@@ -1,0 +1,243 @@
+"""View-models of an estimate revision for the pages: plain data, no lazy loads."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from app.errors import NotFoundError
+from app.models import (
+    EstimateLine,
+    EstimateRevision,
+    Risk,
+    Role,
+    SimulationRun,
+)
+from app.services.catalog import roles_by_code
+from app.vocabulary import PHASE_LABELS, UNIT_LABELS, ItemKind, Language, Phase, Unit
+
+
+@dataclass(frozen=True)
+class RoleValues:
+    role_id: int
+    role_code: str
+    optimistic: float
+    most_likely: float
+    pessimistic: float
+    overridden: bool
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    lock_version: int
+    code: str
+    name: str
+    phase: str
+    unit: str
+    is_percent: bool
+    quantity: float
+    complexity_factor: float
+    note: str
+    roles: list[RoleValues]
+    most_likely_days: float | None
+
+
+@dataclass(frozen=True)
+class RiskView:
+    id: int
+    lock_version: int
+    title: str
+    probability: float
+    impact_days: tuple[float, float, float] | None
+    impact_money: tuple[Decimal, Decimal, Decimal] | None
+    affected_role: str
+    affected_phase: str
+    mitigation: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    status: str
+    created_at: datetime
+    iterations: int
+    seed: int
+    price_p80: Decimal | None
+    effort_p80: float | None
+
+
+@dataclass
+class RevisionView:
+    id: int
+    number: int
+    status: str
+    lock_version: int
+    editable: bool
+    estimate_id: int
+    estimate_name: str
+    opportunity_id: int
+    opportunity_name: str
+    customer: str
+    currency: str
+    catalog_version_id: int
+    rate_card_id: int
+    settings: dict[str, object]
+    lines: list[LineView]
+    risks: list[RiskView]
+    assumptions: list[tuple[int, str]]
+    exclusions: list[tuple[int, str]]
+    team: list[tuple[Role, float]]
+    runs: list[RunRow]
+    other_revisions: list[tuple[int, int]] = field(default_factory=list)
+    start_date: date | None = None
+
+
+def phase_label(phase: str, language: Language) -> str:
+    zh, en = PHASE_LABELS[Phase(phase)]
+    return zh if language == Language.ZH else en
+
+
+def unit_label(unit: str, language: Language) -> str:
+    zh, en = UNIT_LABELS[Unit(unit)]
+    return zh if language == Language.ZH else en
+
+
+def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) -> LineView:
+    values = [
+        RoleValues(
+            role_id=role.role_id,
+            role_code=roles[role.role_id].code,
+            optimistic=role.effective[0],
+            most_likely=role.effective[1],
+            pessimistic=role.effective[2],
+            overridden=role.is_overridden,
+        )
+        for role in line.roles
+    ]
+    is_percent = line.kind == ItemKind.PERCENT
+    scale = line.quantity * line.complexity_factor
+    return LineView(
+        id=line.id or 0,
+        lock_version=line.lock_version,
+        code=line.code,
+        name=line.name_zh if language == Language.ZH else line.name_en,
+        phase=phase_label(line.phase, language),
+        unit=unit_label(line.unit, language),
+        is_percent=is_percent,
+        quantity=line.quantity,
+        complexity_factor=line.complexity_factor,
+        note=line.note,
+        roles=values,
+        most_likely_days=None if is_percent else sum(v.most_likely for v in values) * scale,
+    )
+
+
+def _risk_view(risk: Risk, roles: dict[int, Role], language: Language) -> RiskView:
+    days = (risk.impact_days_optimistic, risk.impact_days_most_likely, risk.impact_days_pessimistic)
+    money = (
+        risk.impact_money_optimistic,
+        risk.impact_money_most_likely,
+        risk.impact_money_pessimistic,
+    )
+    return RiskView(
+        id=risk.id or 0,
+        lock_version=risk.lock_version,
+        title=risk.title,
+        probability=risk.probability,
+        impact_days=days if None not in days else None,  # type: ignore[arg-type]
+        impact_money=money if None not in money else None,  # type: ignore[arg-type]
+        affected_role=roles[risk.affected_role_id].code if risk.affected_role_id else "",
+        affected_phase=phase_label(risk.affected_phase, language) if risk.affected_phase else "",
+        mitigation=risk.mitigation,
+        owner=risk.owner,
+    )
+
+
+def _run_rows(session: Session, revision_id: int) -> list[RunRow]:
+    runs = session.exec(
+        select(SimulationRun)
+        .where(SimulationRun.revision_id == revision_id)
+        .order_by(col(SimulationRun.id).desc())
+    )
+    rows = []
+    for run in runs:
+        summary = run.summary or {}
+        price = summary.get("price_p80")
+        rows.append(
+            RunRow(
+                id=run.id or 0,
+                status=run.status.value,
+                created_at=run.created_at,
+                iterations=run.iterations,
+                seed=run.seed,
+                price_p80=Decimal(str(price)) if price is not None else None,
+                effort_p80=summary.get("effort_p80"),
+            )
+        )
+    return rows
+
+
+def revision_view(session: Session, revision_id: int, language: Language) -> RevisionView:
+    revision = session.exec(
+        select(EstimateRevision)
+        .where(EstimateRevision.id == revision_id)
+        .options(
+            selectinload(EstimateRevision.lines).selectinload(EstimateLine.roles),  # type: ignore[arg-type]
+            selectinload(EstimateRevision.risks),  # type: ignore[arg-type]
+            selectinload(EstimateRevision.statements),  # type: ignore[arg-type]
+            selectinload(EstimateRevision.staffing),  # type: ignore[arg-type]
+        )
+    ).first()
+    if revision is None:
+        raise NotFoundError(f"estimate revision {revision_id} does not exist")
+    roles = {role.id or 0: role for role in roles_by_code(session).values()}
+    staffing = {staff.role_id: staff.fte for staff in revision.staffing}
+    estimate = revision.estimate
+    opportunity = estimate.opportunity
+    return RevisionView(
+        id=revision.id or 0,
+        number=revision.number,
+        status=revision.status.value,
+        lock_version=revision.lock_version,
+        editable=revision.status == "draft",
+        estimate_id=estimate.id or 0,
+        estimate_name=estimate.name,
+        opportunity_id=opportunity.id or 0,
+        opportunity_name=opportunity.name,
+        customer=opportunity.customer.name,
+        currency=opportunity.currency,
+        catalog_version_id=revision.catalog_version_id,
+        rate_card_id=revision.rate_card_id,
+        settings=settings_values(revision),
+        lines=[line_view(line, roles, language) for line in revision.lines],
+        risks=[_risk_view(risk, roles, language) for risk in revision.risks],
+        assumptions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "assumption"],
+        exclusions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "exclusion"],
+        team=[(role, staffing.get(role.id or 0, 0.0)) for role in roles.values()],
+        runs=_run_rows(session, revision.id or 0),
+        other_revisions=[(r.id or 0, r.number) for r in estimate.revisions if r.id != revision.id],
+        start_date=revision.start_date,
+    )
+
+
+def settings_values(revision: EstimateRevision) -> dict[str, object]:
+    groups = {(g.get("by"), g.get("key")): g.get("rho") for g in revision.correlation_groups}
+    return {
+        "confidence_level": revision.confidence_level,
+        "iterations": revision.iterations,
+        "seed": revision.seed,
+        "sampling": revision.sampling.value,
+        "ranges_are": revision.ranges_are.value,
+        "pert_lambda": revision.pert_lambda,
+        "start_date": revision.start_date.isoformat() if revision.start_date else "",
+        "target_effort_days": revision.target_effort_days,
+        "target_budget": revision.target_budget,
+        "target_date": revision.target_date.isoformat() if revision.target_date else "",
+        "rho_within_phase": groups.get(("phase", "*"), 0.0),
+        "rho_within_role": groups.get(("role", "*"), 0.0),
+        "notes": revision.notes,
+    }

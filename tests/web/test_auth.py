@@ -1,0 +1,118 @@
+"""Log-in, sessions, CSRF, security headers and limits."""
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from app.vocabulary import AccessRole
+from tests.web.conftest import PASSWORD, Browser, log_in, make_client
+
+
+def test_pages_need_a_login(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/"
+
+
+def test_htmx_requests_without_a_session_are_sent_to_the_login_page(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = client.get("/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/"
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        wrong_password = log_in(client, "presales", "not the password")
+        unknown_user = log_in(client, "nobody", "not the password")
+    for response in (wrong_password, unknown_user):
+        assert response.status_code == 401
+        assert "用户名或密码错误" in response.text or "Wrong username or password" in response.text
+        assert "not the password" not in response.text
+
+
+def test_failed_logins_are_rate_limited_per_account(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        statuses = [log_in(client, "sales", "wrong password!").status_code for _ in range(21)]
+        right_password_now = log_in(client, "sales", PASSWORD)
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    assert right_password_now.status_code == 429
+
+
+def test_login_sets_a_strict_session_cookie_and_logout_revokes_it(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = log_in(client, "presales")
+        cookie = response.headers["set-cookie"]
+        assert "bw_session=" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie
+        stolen = client.cookies.get("bw_session")
+        page = client.get("/")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        assert (
+            client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code
+            == 303
+        )
+    with make_client(seeded) as replay:
+        replay.cookies.set("bw_session", stolen)
+        assert replay.get("/", follow_redirects=False).status_code == 303
+
+
+def test_each_login_gets_a_new_session_id(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        log_in(client, "presales")
+        first = client.cookies.get("bw_session")
+        client.cookies.clear()
+        log_in(client, "presales")
+        second = client.cookies.get("bw_session")
+    assert first != second
+
+
+def test_state_changes_without_the_csrf_token_are_refused(
+    browser_for: Callable[[AccessRole], Browser],
+) -> None:
+    browser = browser_for(AccessRole.PRESALES)
+    response = browser.client.post(
+        "/opportunities", data={"customer_name": "x", "name": "y"}, follow_redirects=False
+    )
+    assert response.status_code == 403
+    forged = browser.client.post(
+        "/opportunities",
+        data={"customer_name": "x", "name": "y", "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+
+
+def test_every_response_carries_the_security_headers(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = client.get("/login")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_oversized_bodies_are_refused_with_413(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = client.post("/login", content=b"x" * (56 * 1024 * 1024))
+    assert response.status_code == 413
+
+
+def test_validation_errors_never_echo_the_submitted_values(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        response = client.post("/login", data={"password": "hunter2-secret"})
+    assert response.status_code == 422
+    assert "hunter2-secret" not in response.text
+
+
+def test_the_language_switch_is_remembered_for_the_user(
+    browser_for: Callable[[AccessRole], Browser],
+) -> None:
+    browser = browser_for(AccessRole.PRESALES)
+    assert "商机" in browser.get("/").text
+    browser.post("/language", {"language": "en", "next": "/"})
+    page = browser.get("/").text
+    assert "Opportunities" in page
+    assert "Latest P80 price" in page
