@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from app import i18n
 from app.vocabulary import Language
@@ -54,8 +55,16 @@ def template_context(request: Request, context: dict[str, Any]) -> dict[str, Any
         "number": lambda value, digits=1: i18n.format_number(value, language, digits=digits),
         "ratio": lambda value: i18n.format_ratio(value, language),
         "day": lambda value: i18n.format_day(value, language),
+        "status": lambda value: _status_badge(value, language),
         **context,
     }
+
+
+def _status_badge(value: str, language: Language) -> Markup:
+    code = str(getattr(value, "value", value))
+    return Markup('<span class="status status-{}">{}</span>').format(
+        code, i18n.translate(code, language)
+    )
 
 
 def render(

@@ -86,7 +86,7 @@ def seeded(seeded_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def browser_for(seeded: Engine) -> Iterator[Callable[[AccessRole], Browser]]:
+def open_as(seeded: Engine) -> Iterator[Callable[[AccessRole], Browser]]:
     clients: list[TestClient] = []
 
     def open_as(role: AccessRole) -> Browser:

@@ -71,9 +71,9 @@ def test_each_login_gets_a_new_session_id(seeded: Engine) -> None:
 
 
 def test_state_changes_without_the_csrf_token_are_refused(
-    browser_for: Callable[[AccessRole], Browser],
+    open_as: Callable[[AccessRole], Browser],
 ) -> None:
-    browser = browser_for(AccessRole.PRESALES)
+    browser = open_as(AccessRole.PRESALES)
     response = browser.client.post(
         "/opportunities", data={"customer_name": "x", "name": "y"}, follow_redirects=False
     )
@@ -108,9 +108,9 @@ def test_validation_errors_never_echo_the_submitted_values(seeded: Engine) -> No
 
 
 def test_the_language_switch_is_remembered_for_the_user(
-    browser_for: Callable[[AccessRole], Browser],
+    open_as: Callable[[AccessRole], Browser],
 ) -> None:
-    browser = browser_for(AccessRole.PRESALES)
+    browser = open_as(AccessRole.PRESALES)
     assert "商机" in browser.get("/").text
     browser.post("/language", {"language": "en", "next": "/"})
     page = browser.get("/").text
