@@ -1,0 +1,164 @@
+"""Charts of a run: histogram, S-curve with P-levels, tornado, delivery Gantt.
+
+One drawing code for both outputs: SVG for the pages (glyphs embedded as paths, so Chinese
+renders the same in every browser) and PNG at print resolution for the documents.
+Inputs are plain numbers and labels, never engine objects or ORM rows.
+"""
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import itertools
+
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei"]
+PRINT_DPI = 200
+_P_COLOURS = {"P50": "#2e7d32", "P80": "#ef6c00", "P90": "#c62828"}
+_BAR = "#90caf9"
+_STYLE: dict[Any, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [*CJK_FONTS, "DejaVu Sans"],
+    "axes.unicode_minus": False,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "bidwright",  # stable ids: the same chart gives the same bytes
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def cjk_font_available() -> bool:
+    names = {font.name for font in font_manager.fontManager.ttflist}
+    return any(name in names for name in CJK_FONTS)
+
+
+@dataclass(frozen=True)
+class Marker:
+    label: str
+    value: float
+
+
+def _figure(width: float = 7.0, height: float = 3.6) -> Figure:
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        figure.add_subplot()
+    return figure
+
+
+def histogram(
+    *,
+    edges: Sequence[float],
+    counts: Sequence[int],
+    markers: Sequence[Marker],
+    x_label: str,
+    y_label: str,
+    title: str,
+) -> Figure:
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure()
+        axes = figure.axes[0]
+        widths = [high - low for low, high in itertools.pairwise(edges)]
+        axes.bar(edges[:-1], counts, width=widths, align="edge", color=_BAR, edgecolor="white")
+        _mark(axes, markers)
+        axes.set(xlabel=x_label, ylabel=y_label, title=title)
+        axes.legend(loc="upper right", frameon=False)
+    return figure
+
+
+def s_curve(
+    *,
+    points: Sequence[tuple[float, float]],
+    markers: Sequence[Marker],
+    x_label: str,
+    y_label: str,
+    title: str,
+) -> Figure:
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure()
+        axes = figure.axes[0]
+        axes.plot([v for v, _ in points], [p * 100 for _, p in points], color="#1565c0")
+        for marker in markers:
+            level = float(marker.label.removeprefix("P"))
+            colour = _P_COLOURS.get(marker.label, "#555555")
+            axes.plot([marker.value], [level], "o", color=colour)
+            axes.annotate(
+                f"{marker.label} {marker.value:,.0f}",
+                (marker.value, level),
+                textcoords="offset points",
+                xytext=(6, -12),
+                color=colour,
+                fontsize=9,
+            )
+        axes.set(xlabel=x_label, ylabel=y_label, title=title, ylim=(0, 100))
+        axes.grid(alpha=0.3)
+    return figure
+
+
+def tornado(*, labels: Sequence[str], values: Sequence[float], x_label: str, title: str) -> Figure:
+    """Horizontal bars, largest driver on top (``values`` in [-1, 1] or shares in [0, 1])."""
+    height = max(2.5, 0.38 * len(labels) + 1.2)
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure(height=height)
+        axes = figure.axes[0]
+        positions = list(range(len(labels)))[::-1]
+        colours = ["#ef6c00" if value >= 0 else "#1565c0" for value in values]
+        axes.barh(positions, values, color=colours)
+        axes.set_yticks(positions, labels=[_shorten(label) for label in labels], fontsize=8)
+        axes.axvline(0, color="#555555", linewidth=0.8)
+        axes.set(xlabel=x_label, title=title)
+    return figure
+
+
+def gantt(*, rows: Sequence[tuple[str, float, float]], x_label: str, title: str) -> Figure:
+    """Phases as bars: (label, start, length) in working days from the start."""
+    height = max(2.5, 0.42 * len(rows) + 1.2)
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure(height=height)
+        axes = figure.axes[0]
+        positions = list(range(len(rows)))[::-1]
+        axes.barh(
+            positions,
+            [length for _, _, length in rows],
+            left=[start for _, start, _ in rows],
+            color="#1565c0",
+        )
+        axes.set_yticks(positions, labels=[label for label, _, _ in rows], fontsize=9)
+        axes.set(xlabel=x_label, title=title)
+        axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def _mark(axes: object, markers: Sequence[Marker]) -> None:
+    for marker in markers:
+        axes.axvline(  # type: ignore[attr-defined]
+            marker.value,
+            color=_P_COLOURS.get(marker.label, "#555555"),
+            linestyle="--",
+            linewidth=1.2,
+            label=f"{marker.label} {marker.value:,.0f}",
+        )
+
+
+def _shorten(label: str, limit: int = 28) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def to_svg(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_STYLE):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def to_png(figure: Figure, *, dpi: int = PRINT_DPI) -> bytes:
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_STYLE):
+        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,264 @@
+"""A stored run as the results page shows it, for a given viewer.
+
+Cost, margin and anything derived from cost rates is left out entirely for viewers who may
+not see cost (sales, bid): not hidden in the page, absent from the view-model.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import estimation as engine
+from app.models import EstimateRevision, SimulationRun
+from app.services.revision_view import phase_label
+from app.services.runs import money_text, value_at
+from app.vocabulary import Language, RunStatus
+
+LEVELS = ("P50", "P80", "P90")
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    key: str
+    label: str
+    is_money: bool
+    mean: float
+    p50: float
+    p80: float
+    p90: float
+    most_likely_sum: float | None = None
+    pert_mean_sum: float | None = None
+    normal_p80: float | None = None
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str
+    p50: float
+    p80: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class DriverRow:
+    name: str
+    kind: str
+    spearman: float
+    variance_share: float
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    code: str
+    name: str
+    probability: float
+    frequency: float
+    expected_days: float
+    expected_money: float | None
+
+
+@dataclass
+class RunView:
+    id: int
+    status: str
+    error: str
+    created_at: datetime
+    iterations: int
+    seed: int
+    sampling: str
+    engine_version: str
+    input_sha256: str
+    revision_id: int
+    revision_number: int
+    estimate_name: str
+    opportunity_name: str
+    currency: str
+    sees_cost: bool
+    confidence: float = 0.8
+    rows: list[SeriesRow] = field(default_factory=list)
+    delivery: dict[str, date] = field(default_factory=dict)
+    contingency: dict[str, float] = field(default_factory=dict)
+    targets: dict[str, float | None] = field(default_factory=dict)
+    by_role: list[BreakdownRow] = field(default_factory=list)
+    by_phase: list[BreakdownRow] = field(default_factory=list)
+    drivers: list[DriverRow] = field(default_factory=list)
+    risks: list[RiskRow] = field(default_factory=list)
+    mitigated: dict[str, float] | None = None
+    convergence: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    charts: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
+
+
+def load_result(run: SimulationRun) -> engine.SimulationResult:
+    return engine.SimulationResult.from_json(json.dumps(run.result))
+
+
+def run_view(
+    run: SimulationRun, revision: EstimateRevision, *, sees_cost: bool, language: Language
+) -> RunView:
+    view = RunView(
+        id=run.id or 0,
+        status=run.status.value,
+        error=run.error,
+        created_at=run.created_at,
+        iterations=run.iterations,
+        seed=run.seed,
+        sampling=run.sampling.value,
+        engine_version=run.engine_version,
+        input_sha256=run.input_sha256,
+        revision_id=revision.id or 0,
+        revision_number=revision.number,
+        estimate_name=revision.estimate.name,
+        opportunity_name=revision.estimate.opportunity.name,
+        currency=str(run.input_snapshot.get("currency", "CNY")),
+        sees_cost=sees_cost,
+    )
+    if run.status == RunStatus.SUCCEEDED and run.result is not None:
+        _fill_results(view, load_result(run), language)
+    return view
+
+
+def _series_row(key: str, label: str, series: engine.SeriesSummary, *, money: bool) -> SeriesRow:
+    p = series.percentiles
+    convert = _money if money else float
+    return SeriesRow(
+        key=key,
+        label=label,
+        is_money=money,
+        mean=convert(series.mean),
+        p50=convert(p["P50"]),
+        p80=convert(p["P80"]),
+        p90=convert(p["P90"]),
+    )
+
+
+def _money(value: float) -> float:
+    """Money as the page, the quote and the proposal print it: half-up to the cent."""
+    return float(Decimal(money_text(value)))
+
+
+def _fill_results(view: RunView, result: engine.SimulationResult, language: Language) -> None:
+    outcome, analytic = result.unmitigated, result.analytic
+    zh = language == Language.ZH
+    effort = _series_row(
+        "effort", "工作量（人天）" if zh else "Effort (person-days)", outcome.effort, money=False
+    )
+    view.rows.append(
+        SeriesRow(
+            **{
+                **effort.__dict__,
+                "most_likely_sum": analytic.sum_most_likely_effort,
+                "pert_mean_sum": analytic.sum_pert_means_effort,
+                "normal_p80": analytic.effort.p80,
+            },
+        )
+    )
+    if view.sees_cost:
+        view.rows.append(_series_row("cost", "成本" if zh else "Cost", outcome.cost, money=True))
+    view.rows.append(_series_row("price", "报价" if zh else "Price", outcome.price, money=True))
+    if view.sees_cost:
+        view.rows.append(
+            _series_row("margin", "毛利" if zh else "Margin", outcome.margin, money=True)
+        )
+    view.rows.append(
+        _series_row(
+            "duration",
+            "工期（工作日）" if zh else "Duration (working days)",
+            outcome.duration,
+            money=False,
+        )
+    )
+    view.confidence = outcome.contingency.confidence
+    view.delivery = dict(outcome.delivery_dates or {})
+    view.contingency = _contingency(outcome, analytic, sees_cost=view.sees_cost)
+    view.targets = _targets(outcome.targets, sees_cost=view.sees_cost)
+    view.by_role = _breakdown(outcome.effort_by_role, lambda key: key)
+    view.by_phase = _breakdown(outcome.effort_by_phase, lambda key: phase_label(key, language))
+    view.drivers = [
+        DriverRow(
+            name=entry.name or entry.key,
+            kind=entry.kind,
+            spearman=entry.spearman_effort,
+            variance_share=entry.variance_share,
+        )
+        for entry in result.sensitivity[:12]
+    ]
+    view.risks = [
+        RiskRow(
+            code=risk.code,
+            name=risk.name,
+            probability=risk.probability,
+            frequency=risk.frequency,
+            expected_days=risk.expected_impact_days,
+            expected_money=_money(risk.expected_impact_cost) if view.sees_cost else None,
+        )
+        for risk in result.risks
+    ]
+    if result.mitigated is not None:
+        view.mitigated = {
+            "effort_p80": result.mitigated.effort.percentiles["P80"],
+            "price_p80": _money(result.mitigated.price.percentiles["P80"]),
+        }
+    p80 = next((q for q in result.convergence.effort if abs(q.level - 0.8) < 1e-9), None)
+    if p80 is not None:
+        view.convergence = {
+            "p80": p80.value,
+            "lower": p80.lower,
+            "upper": p80.upper,
+            "half_width": (p80.upper - p80.lower) / 2,
+            "auto": result.convergence.auto,
+        }
+    view.warnings = result.warnings
+    view.charts = [
+        ("histogram-effort", "工作量分布" if zh else "Effort distribution"),
+        ("histogram-price", "报价分布" if zh else "Price distribution"),
+        ("s-curve-effort", "工作量 S 曲线" if zh else "Effort S-curve"),
+        ("s-curve-price", "报价 S 曲线" if zh else "Price S-curve"),
+        ("tornado", "主要驱动因素" if zh else "Top drivers"),
+    ]
+
+
+def _contingency(
+    outcome: engine.Outcome, analytic: engine.AnalyticSummary, *, sees_cost: bool
+) -> dict[str, float]:
+    confidence = outcome.contingency.confidence
+    price_at = value_at(outcome.price, confidence)
+    values = {
+        "effort_at_confidence": outcome.contingency.effort_at_confidence,
+        "effort_over_most_likely": outcome.contingency.effort_over_most_likely,
+        "effort_over_mean": outcome.contingency.effort_over_mean,
+        "price_at_confidence": _money(price_at),
+        "price_over_most_likely": _money(price_at - analytic.sum_most_likely_price),
+        "price_over_mean": _money(price_at - outcome.price.mean),
+    }
+    if sees_cost:
+        values["cost_over_most_likely"] = _money(outcome.contingency.cost_over_most_likely)
+        values["cost_over_mean"] = _money(outcome.contingency.cost_over_mean)
+    return values
+
+
+def _targets(targets: engine.TargetProbabilities, *, sees_cost: bool) -> dict[str, float | None]:
+    values: dict[str, float | None] = {"effort": targets.effort, "date": targets.date}
+    if sees_cost:  # the budget target is compared with cost
+        values["budget"] = targets.budget
+        values["budget_and_date"] = targets.budget_and_date
+    return values
+
+
+def _breakdown(series: dict[str, engine.SeriesSummary], label: Any) -> list[BreakdownRow]:
+    return [
+        BreakdownRow(
+            label=label(key),
+            p50=s.percentiles["P50"],
+            p80=s.percentiles["P80"],
+            p90=s.percentiles["P90"],
+        )
+        for key, s in series.items()
+        if s.maximum > 0
+    ]

@@ -1,0 +1,162 @@
+"""Simulation runs: snapshot the inputs, run the engine, store the immutable result.
+
+Interactive runs (up to ``INTERACTIVE_LIMIT`` iterations) run inside the request; longer
+ones run in a worker process (``app.worker``) so they never hold up other users.
+"""
+
+import itertools
+import json
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+import estimation as engine
+from app.db import write_session
+from app.errors import NotFoundError
+from app.models import SimulationRun, User, utcnow
+from app.services.audit import record_event
+from app.services.engine_input import build_snapshot, model_from_snapshot, snapshot_digest
+from app.services.estimates import get_revision
+from app.vocabulary import RunStatus
+
+logger = logging.getLogger(__name__)
+
+INTERACTIVE_LIMIT = 200_000
+_CENT = Decimal("0.01")
+
+
+def money_text(value: float) -> str:
+    """Money as the exact decimal string every page and document uses (half-up to the cent)."""
+    return str(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path) -> SimulationRun:
+    """Record a queued run with its input snapshot (validated by the engine right away)."""
+    revision = get_revision(session, revision_id)
+    snapshot = build_snapshot(session, revision, data_dir=data_dir)
+    model_from_snapshot(snapshot)  # refuse invalid input now, with the engine's message
+    run = SimulationRun(
+        revision_id=revision.id or 0,
+        engine_version=engine.ENGINE_VERSION,
+        seed=revision.seed,
+        iterations=revision.iterations,
+        sampling=revision.sampling,
+        input_snapshot=snapshot,
+        input_sha256=snapshot_digest(snapshot),
+        requested_by_id=user.id,
+    )
+    session.add(run)
+    session.flush()
+    record_event(
+        session,
+        user=user,
+        action="run",
+        entity_type="estimate",
+        entity_id=revision.estimate_id,
+        summary=f"revision {revision.number}, {run.iterations:,} iterations, seed {run.seed}",
+    )
+    return run
+
+
+def is_interactive(run: SimulationRun) -> bool:
+    return run.iterations <= INTERACTIVE_LIMIT
+
+
+def execute_run(database: Engine, run_id: int) -> None:
+    """Run the engine for a queued run and store the outcome; never raises."""
+    with write_session(database) as session:
+        run = session.get(SimulationRun, run_id)
+        if run is None or run.status != RunStatus.QUEUED:
+            return
+        run.status = RunStatus.RUNNING
+        run.started_at = utcnow()
+        snapshot, iterations, seed, sampling = (
+            run.input_snapshot,
+            run.iterations,
+            run.seed,
+            run.sampling,
+        )
+    try:
+        result = engine.simulate(
+            model_from_snapshot(snapshot), iterations=iterations, seed=seed, sampling=sampling.value
+        )
+    except engine.EstimationInputError as error:
+        _finish(database, run_id, error=str(error))
+        return
+    except Exception:
+        logger.exception("run %s failed", run_id)
+        _finish(database, run_id, error="the engine failed unexpectedly; the error is logged")
+        return
+    _finish(database, run_id, result=result)
+
+
+def _finish(
+    database: Engine, run_id: int, *, result: engine.SimulationResult | None = None, error: str = ""
+) -> None:
+    with write_session(database) as session:
+        run = session.get(SimulationRun, run_id)
+        if run is None:
+            return
+        run.finished_at = utcnow()
+        run.progress = 1.0
+        if result is None:
+            run.status, run.error = RunStatus.FAILED, error
+            return
+        run.result = json.loads(result.to_json())
+        run.summary = summarize(result, currency=run.input_snapshot["currency"])
+        run.status = RunStatus.SUCCEEDED
+
+
+def summarize(result: engine.SimulationResult, *, currency: str) -> dict[str, Any]:
+    """The headline figures kept beside the full result (dashboards, lists, comparisons)."""
+    outcome = result.unmitigated
+    summary: dict[str, Any] = {"currency": currency, "confidence": outcome.contingency.confidence}
+    for level in ("P50", "P80", "P90"):
+        key = level.lower()
+        summary[f"effort_{key}"] = round(outcome.effort.percentiles[level], 2)
+        summary[f"duration_{key}"] = round(outcome.duration.percentiles[level], 1)
+        for name in ("cost", "price", "margin"):
+            summary[f"{name}_{key}"] = money_text(getattr(outcome, name).percentiles[level])
+        if outcome.delivery_dates:
+            summary[f"delivery_{key}"] = outcome.delivery_dates[level].isoformat()
+    summary["price_at_confidence"] = money_text(
+        value_at(outcome.price, outcome.contingency.confidence)
+    )
+    return summary
+
+
+def value_at(series: engine.SeriesSummary, probability: float) -> float:
+    """The series' quantile at ``probability``, read off its S-curve (0.01 steps)."""
+    points = series.s_curve
+    for (low_value, low_p), (high_value, high_p) in itertools.pairwise(points):
+        if low_p <= probability <= high_p:
+            share = 0.0 if high_p == low_p else (probability - low_p) / (high_p - low_p)
+            return low_value + share * (high_value - low_value)
+    return points[-1][0]
+
+
+def get_run(session: Session, run_id: int) -> SimulationRun:
+    run = session.get(SimulationRun, run_id)
+    if run is None:
+        raise NotFoundError(f"run {run_id} does not exist")
+    return run
+
+
+def mark_interrupted_runs(database: Engine) -> int:
+    """At start-up: runs left queued or running by a stopped server are marked failed."""
+    with write_session(database) as session:
+        stale = session.exec(
+            select(SimulationRun).where(
+                col(SimulationRun.status).in_([RunStatus.QUEUED, RunStatus.RUNNING])
+            )
+        ).all()
+        for run in stale:
+            run.status = RunStatus.FAILED
+            run.error = "interrupted: the server stopped during the run; run it again"
+            run.finished_at = utcnow()
+            session.add(run)
+        return len(stale)

@@ -1,0 +1,36 @@
+"""Long simulation runs in a separate process, so requests are never held up by them.
+
+One worker process: the machine has two cores and the web server needs one. The child
+process opens its own database engine; nothing but the run id crosses the boundary.
+"""
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import lru_cache
+
+from app.db import make_engine
+from app.services.runs import execute_run
+
+
+def _execute_in_child(database_url: str, run_id: int) -> None:
+    database = make_engine(database_url)
+    try:
+        execute_run(database, run_id)
+    finally:
+        database.dispose()
+
+
+@lru_cache
+def _executor() -> ProcessPoolExecutor:
+    # "spawn": a clean interpreter, no copy of the server's threads, locks or connections.
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+def submit_run(run_id: int, *, database_url: str) -> Future[None]:
+    return _executor().submit(_execute_in_child, database_url, run_id)
+
+
+def shutdown() -> None:
+    if _executor.cache_info().currsize:
+        _executor().shutdown(wait=False, cancel_futures=True)
+        _executor.cache_clear()
