@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt typecheck pytest test-postgres bench lock clean
+.PHONY: run test lint fmt typecheck pytest test-postgres bench lock clean system-packages
 
 $(INSTALLED): requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,7 +32,11 @@ fmt: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy estimation app
 
-pytest: $(INSTALLED)
+# The browser tests drive Debian's chromium; charts and documents need CJK fonts.
+system-packages:
+	scripts/ensure-packages.sh chromium fonts-noto-cjk
+
+pytest: $(INSTALLED) system-packages
 	$(BIN)/pytest -n 2
 
 # The database tests again, against a throwaway PostgreSQL server the script starts.

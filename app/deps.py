@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.db import BEGIN_MODE_OPTION, get_engine
+from app.db import BEGIN_MODE_OPTION
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -18,7 +18,7 @@ def get_session(request: Request) -> Iterator[Session]:
     is locked" if another writer committed in between (WAL snapshot), whatever the busy
     timeout; ``BEGIN IMMEDIATE`` waits for the lock instead.
     """
-    with Session(get_engine()) as session:
+    with Session(request.app.state.database) as session:
         if request.method not in _READ_ONLY_METHODS:
             session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
         yield session

@@ -9,31 +9,56 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 
-from app import __version__
+from app import __version__, worker
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import BidwrightError
-from app.routes import auth, estimates, health, opportunities
+from app.routes import (
+    admin,
+    api,
+    auth,
+    catalogs,
+    estimates,
+    health,
+    opportunities,
+    rate_cards,
+    runs,
+)
 from app.security import LoginRequiredError, SecurityMiddleware
+from app.services.runs import mark_interrupted_runs
 from app.web import render, wants_fragment
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    get_settings()  # refuse to start on invalid settings (e.g. a default secret in production)
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    mark_interrupted_runs(app.state.database)
     yield
-    get_engine().dispose()
+    worker.shutdown()
+    app.state.database.dispose()
 
 
-def create_app() -> FastAPI:
+def create_app(database: Engine | None = None) -> FastAPI:
+    """The app on ``database`` (default: the configured one); invalid settings refuse to start."""
     settings = get_settings()
     app = FastAPI(title="Bidwright", version=__version__, lifespan=lifespan)
+    app.state.database = database if database is not None else get_engine()
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, auth.router, opportunities.router, estimates.router):
+    for router in (
+        health.router,
+        auth.router,
+        opportunities.router,
+        estimates.router,
+        runs.router,
+        api.router,
+        catalogs.router,
+        rate_cards.router,
+        admin.router,
+    ):
         app.include_router(router)
     app.add_exception_handler(BidwrightError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -183,7 +183,13 @@ class SecurityMiddleware:
             nonlocal response_started
             if message["type"] == "http.response.start":
                 response_started = True
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                # A route may set a stricter or narrower policy (e.g. SVG charts); keep it.
+                headers += [
+                    (name, value) for name, value in SECURITY_HEADERS if name not in present
+                ]
+                message["headers"] = headers
             await send(message)
 
         try:

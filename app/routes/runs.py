@@ -18,7 +18,7 @@ from app.services.run_charts import CHART_NAMES, chart_svg
 from app.services.run_view import run_view
 from app.vocabulary import AccessRole
 from app.web import language_of, render
-from app.worker import submit_run
+from app.worker import launch_run
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(csrf_protect)])
 Editor = Annotated[User, Depends(require(AccessRole.ADMIN, AccessRole.PRESALES))]
@@ -29,19 +29,13 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'se
 @router.post("/revisions/{revision_id}/runs")
 def start_run(request: Request, session: SessionDep, user: Editor, revision_id: int) -> Response:
     try:
-        run = run_service.create_run(
-            session, user=user, revision_id=revision_id, data_dir=get_settings().data_dir
+        run_id = launch_run(
+            session, user=user, revision_id=revision_id, database=request.app.state.database
         )
     except RunInputError as error:
         session.rollback()
         return revision_page(request, session, revision_id, status_code=422, run_error=str(error))
-    session.commit()
-    database = request.app.state.database
-    if run_service.is_interactive(run):
-        run_service.execute_run(database, run.id or 0)
-    else:
-        submit_run(run.id or 0, database_url=database.url.render_as_string(hide_password=False))
-    return RedirectResponse(f"/runs/{run.id}", status_code=303)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from app.db import write_session
 from app.errors import BidwrightError, NotFoundError
 from app.models import ApiToken, LoginAttempt, User, UserSession, utcnow
 from app.vocabulary import AccessRole, Language
@@ -178,10 +179,20 @@ def resolve_session(
     if user is None or not user.is_active:
         return None
     if now - _as_aware(record.last_seen_at) > timedelta(minutes=1):
-        record.last_seen_at = now  # at most one write a minute per session
-        session.add(record)
-        session.commit()
+        _touch(session, record_id=record.id or 0, now=now)
     return record, user
+
+
+def _touch(session: Session, *, record_id: int, now: datetime) -> None:
+    """Refresh the idle clock, at most once a minute, in a write transaction of its own.
+
+    The caller's transaction is usually a read (a GET): upgrading it to a write would fail
+    at once on SQLite whenever another writer committed since it began (WAL snapshot).
+    """
+    with write_session(session.get_bind()) as writer:  # type: ignore[arg-type]
+        writer.execute(
+            update(UserSession).where(col(UserSession.id) == record_id).values(last_seen_at=now)
+        )
 
 
 def end_session(session: Session, *, record: UserSession) -> None:

@@ -12,11 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
 
 import estimation as engine
-from app.errors import BidwrightError
-from app.models import EstimateRevision, RateCard, Role
+from app.errors import BidwrightError, NotFoundError
+from app.models import EstimateLine, EstimateRevision, RateCard, Role
 from app.services.catalog import roles_by_code
 from app.vocabulary import ItemKind, Phase
 
@@ -52,6 +53,22 @@ def _line_keys(revision: EstimateRevision) -> dict[int, str]:
         seen[line.code] = seen.get(line.code, 0) + 1
         keys[line.id or 0] = line.code if seen[line.code] == 1 else f"{line.code}#{seen[line.code]}"
     return keys
+
+
+def load_revision_for_run(session: Session, revision_id: int) -> EstimateRevision:
+    """The revision with its lines, role values, risks and staffing in four queries."""
+    revision = session.exec(
+        select(EstimateRevision)
+        .where(EstimateRevision.id == revision_id)
+        .options(
+            selectinload(EstimateRevision.lines).selectinload(EstimateLine.roles),  # type: ignore[arg-type]
+            selectinload(EstimateRevision.risks),  # type: ignore[arg-type]
+            selectinload(EstimateRevision.staffing),  # type: ignore[arg-type]
+        )
+    ).first()
+    if revision is None:
+        raise NotFoundError(f"estimate revision {revision_id} does not exist")
+    return revision
 
 
 def build_snapshot(

@@ -3,6 +3,8 @@
 A finished run never changes, so its charts are drawn once per process and language.
 """
 
+import threading
+
 from matplotlib.figure import Figure
 
 from app import charts
@@ -78,6 +80,8 @@ def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
 
 
 _CACHE_SIZE = 256
+# matplotlib keeps global state (rcParams, font cache): draw one chart at a time.
+_DRAWING = threading.Lock()
 _SVG_CACHE: dict[tuple[int, str, Language], bytes] = {}
 
 
@@ -85,7 +89,8 @@ def chart_svg(run: SimulationRun, name: str, language: Language) -> bytes:
     key = (run.id or 0, name, language)
     cached = _SVG_CACHE.get(key)
     if cached is None:
-        cached = charts.to_svg(chart_figure(run, name, language))
+        with _DRAWING:
+            cached = charts.to_svg(chart_figure(run, name, language))
         if len(_SVG_CACHE) >= _CACHE_SIZE:
             _SVG_CACHE.pop(next(iter(_SVG_CACHE)))
         _SVG_CACHE[key] = cached
@@ -93,4 +98,5 @@ def chart_svg(run: SimulationRun, name: str, language: Language) -> bytes:
 
 
 def chart_png(run: SimulationRun, name: str, language: Language) -> bytes:
-    return charts.to_png(chart_figure(run, name, language))
+    with _DRAWING:
+        return charts.to_png(chart_figure(run, name, language))

@@ -5,6 +5,7 @@ not see cost (sales, bid): not hidden in the page, absent from the view-model.
 """
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -95,8 +96,20 @@ class RunView:
         return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
 
 
+_RESULTS: OrderedDict[tuple[int, str, str], engine.SimulationResult] = OrderedDict()
+_RESULTS_KEPT = 32
+
+
 def load_result(run: SimulationRun) -> engine.SimulationResult:
-    return engine.SimulationResult.from_json(json.dumps(run.result))
+    """The run's decoded result; finished runs never change, so it is decoded once."""
+    key = (run.id or 0, run.input_sha256, str(run.finished_at))
+    result = _RESULTS.get(key)
+    if result is None:
+        result = engine.SimulationResult.from_json(json.dumps(run.result))
+        _RESULTS[key] = result
+        if len(_RESULTS) > _RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    return result
 
 
 def run_view(

@@ -19,8 +19,12 @@ from app.db import write_session
 from app.errors import NotFoundError
 from app.models import SimulationRun, User, utcnow
 from app.services.audit import record_event
-from app.services.engine_input import build_snapshot, model_from_snapshot, snapshot_digest
-from app.services.estimates import get_revision
+from app.services.engine_input import (
+    build_snapshot,
+    load_revision_for_run,
+    model_from_snapshot,
+    snapshot_digest,
+)
 from app.vocabulary import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -34,11 +38,17 @@ def money_text(value: float) -> str:
     return str(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path) -> SimulationRun:
-    """Record a queued run with its input snapshot (validated by the engine right away)."""
-    revision = get_revision(session, revision_id)
+def create_run(
+    session: Session, *, user: User, revision_id: int, data_dir: Path
+) -> tuple[SimulationRun, engine.EstimationModel]:
+    """Record a queued run with its input snapshot, and the engine model built from it.
+
+    Building the model validates the input now, so a bad estimate is refused with the
+    engine's message before anything is stored.
+    """
+    revision = load_revision_for_run(session, revision_id)
     snapshot = build_snapshot(session, revision, data_dir=data_dir)
-    model_from_snapshot(snapshot)  # refuse invalid input now, with the engine's message
+    model = model_from_snapshot(snapshot)
     run = SimulationRun(
         revision_id=revision.id or 0,
         engine_version=engine.ENGINE_VERSION,
@@ -59,15 +69,21 @@ def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path
         entity_id=revision.estimate_id,
         summary=f"revision {revision.number}, {run.iterations:,} iterations, seed {run.seed}",
     )
-    return run
+    return run, model
 
 
 def is_interactive(run: SimulationRun) -> bool:
     return run.iterations <= INTERACTIVE_LIMIT
 
 
-def execute_run(database: Engine, run_id: int) -> None:
-    """Run the engine for a queued run and store the outcome; never raises."""
+def execute_run(
+    database: Engine, run_id: int, *, model: engine.EstimationModel | None = None
+) -> None:
+    """Run the engine for a queued run and store the outcome; never raises.
+
+    ``model`` may be passed when it was just built from this run's snapshot (interactive
+    runs); otherwise it is rebuilt from the stored snapshot.
+    """
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
         if run is None or run.status != RunStatus.QUEUED:
@@ -82,7 +98,10 @@ def execute_run(database: Engine, run_id: int) -> None:
         )
     try:
         result = engine.simulate(
-            model_from_snapshot(snapshot), iterations=iterations, seed=seed, sampling=sampling.value
+            model or model_from_snapshot(snapshot),
+            iterations=iterations,
+            seed=seed,
+            sampling=sampling.value,
         )
     except engine.EstimationInputError as error:
         _finish(database, run_id, error=str(error))

@@ -1,8 +1,8 @@
 """Chinese UI text, one module per area of the app (English msgid → Chinese)."""
 
-from app.translations import core
+from app.translations import admin, core, runs
 
-AREAS = (core,)
+AREAS = (core, runs, admin)
 
 
 def zh_messages() -> dict[str, str]:

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from app.db import write_session
-from app.deps import get_session
 from app.main import create_app
 from app.services import accounts
 from app.vocabulary import AccessRole
@@ -49,14 +47,7 @@ class Browser:
 
 
 def make_client(engine: Engine) -> TestClient:
-    app = create_app()
-
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
-    return TestClient(app, base_url="http://testserver")
+    return TestClient(create_app(engine), base_url="http://testserver")
 
 
 def log_in(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]

@@ -1,9 +1,13 @@
 """Log-in, sessions, CSRF, security headers and limits."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from app.db import write_session
+from app.models import UserSession, utcnow
 from app.vocabulary import AccessRole
 from tests.web.conftest import PASSWORD, Browser, log_in, make_client
 
@@ -116,3 +120,35 @@ def test_the_language_switch_is_remembered_for_the_user(
     page = browser.get("/").text
     assert "Opportunities" in page
     assert "Latest P80 price" in page
+
+
+def test_an_idle_session_expires(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        log_in(client, "presales")
+        assert client.get("/", follow_redirects=False).status_code == 200
+        with write_session(seeded) as session:
+            for record in session.exec(select(UserSession)).all():
+                record.last_seen_at = utcnow() - timedelta(hours=3)
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_session_ends_at_its_absolute_timeout_however_active(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        log_in(client, "presales")
+        with write_session(seeded) as session:
+            for record in session.exec(select(UserSession)).all():
+                record.expires_at = utcnow() - timedelta(seconds=1)
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_recent_activity_keeps_the_session_alive_and_is_recorded(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        log_in(client, "presales")
+        with write_session(seeded) as session:
+            for record in session.exec(select(UserSession)).all():
+                record.last_seen_at = utcnow() - timedelta(minutes=90)
+        assert client.get("/", follow_redirects=False).status_code == 200
+        with Session(seeded) as session:
+            record = session.exec(select(UserSession)).one()
+            seen = record.last_seen_at.replace(tzinfo=None)
+            assert utcnow().replace(tzinfo=None) - seen < timedelta(minutes=1)
