@@ -71,14 +71,22 @@ def _is_api(request: Request) -> bool:
 
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, BidwrightError)
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if _is_api(request):
-        return JSONResponse({"detail": str(error)}, status_code=error.status_code)
+        return JSONResponse({"detail": str(error)}, status_code=error.status_code, headers=headers)
     if isinstance(error, LoginRequiredError):
         target = "/login?next=" + quote(request.url.path)
         if wants_fragment(request):
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    return render(request, "error.html", {"message": str(error)}, status_code=error.status_code)
+    return render(
+        request,
+        "error.html",
+        {"message": str(error)},
+        status_code=error.status_code,
+        headers=headers,
+    )
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:

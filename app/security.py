@@ -92,6 +92,9 @@ def load_user(request: Request, session: SessionDep) -> User | None:
         found = accounts.resolve_session(session, token=cookie, policy=session_policy())
         if found is not None:
             record, user = found
+            # Detached, so a rollback later in the request cannot expire what the error
+            # page needs to show (who is logged in); routes that change it re-add it.
+            session.expunge(user)
             request.state.user = user
             request.state.session_record = record
             request.state.csrf_token = record.csrf_token

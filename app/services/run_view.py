@@ -77,6 +77,7 @@ class RunView:
     opportunity_name: str
     currency: str
     sees_cost: bool
+    progress: float = 0.0
     confidence: float = 0.8
     rows: list[SeriesRow] = field(default_factory=list)
     delivery: dict[str, date] = field(default_factory=dict)
@@ -131,6 +132,7 @@ def run_view(
         opportunity_name=revision.estimate.opportunity.name,
         currency=str(run.input_snapshot.get("currency", "CNY")),
         sees_cost=sees_cost,
+        progress=run.progress,
     )
     if run.status == RunStatus.SUCCEEDED and run.result is not None:
         _fill_results(view, load_result(run), language)

@@ -7,11 +7,13 @@ ones run in a worker process (``app.worker``) so they never hold up other users.
 import itertools
 import json
 import logging
+import time
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 import estimation as engine
@@ -30,6 +32,7 @@ from app.vocabulary import RunStatus
 logger = logging.getLogger(__name__)
 
 INTERACTIVE_LIMIT = 200_000
+PROGRESS_INTERVAL_SECONDS = 0.5
 _CENT = Decimal("0.01")
 
 
@@ -76,13 +79,38 @@ def is_interactive(run: SimulationRun) -> bool:
     return run.iterations <= INTERACTIVE_LIMIT
 
 
+def _progress_recorder(database: Engine, run_id: int) -> Callable[[int, int], None]:
+    """A progress callback that stores the fraction done, at most twice a second."""
+    last_write = 0.0
+
+    def record(done: int, planned: int) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if now - last_write < PROGRESS_INTERVAL_SECONDS or planned <= 0:
+            return
+        last_write = now
+        with write_session(database) as session:
+            session.execute(
+                update(SimulationRun)
+                .where(col(SimulationRun.id) == run_id)
+                .values(progress=min(done / planned, 0.99))
+            )
+
+    return record
+
+
 def execute_run(
-    database: Engine, run_id: int, *, model: engine.EstimationModel | None = None
+    database: Engine,
+    run_id: int,
+    *,
+    model: engine.EstimationModel | None = None,
+    report_progress: bool = False,
 ) -> None:
     """Run the engine for a queued run and store the outcome; never raises.
 
     ``model`` may be passed when it was just built from this run's snapshot (interactive
-    runs); otherwise it is rebuilt from the stored snapshot.
+    runs); otherwise it is rebuilt from the stored snapshot. With ``report_progress`` the
+    fraction done is stored as the engine goes (background runs, whose page polls it).
     """
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
@@ -102,6 +130,7 @@ def execute_run(
             iterations=iterations,
             seed=seed,
             sampling=sampling.value,
+            progress=_progress_recorder(database, run_id) if report_progress else None,
         )
     except engine.EstimationInputError as error:
         _finish(database, run_id, error=str(error))

@@ -4,9 +4,11 @@ import re
 import time
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app import worker
 from app.models import EstimateLine, EstimateRevision, SimulationRun
 from app.vocabulary import AccessRole, RunStatus
 from tests.web.conftest import Browser
@@ -150,3 +152,36 @@ def test_comparing_revisions_shows_input_changes_and_moved_figures(
     assert f"{code} 数量" in page
     assert "P80" in page
     assert "报价" in page
+
+
+def test_excess_long_runs_are_refused_with_a_retry_hint(
+    open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    revision = _revision(seeded)
+    with Session(seeded) as session:
+        stored = session.get(EstimateRevision, revision.id)
+        assert stored is not None
+        stored.iterations = 1_000_000
+        session.commit()
+    monkeypatch.setattr(worker, "_queued_long_runs", lambda: worker.MAX_QUEUED_LONG_RUNS)
+    response = open_as(AccessRole.PRESALES).post(f"/revisions/{revision.id}/runs")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "60"
+    with Session(seeded) as session:
+        assert session.exec(select(SimulationRun)).all() == []
+
+
+def test_interactive_runs_beyond_the_free_slots_are_refused_not_queued_forever(
+    open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "INTERACTIVE_WAIT_SECONDS", 0.1)
+    taken = [worker._interactive.acquire(timeout=1) for _ in range(worker.INTERACTIVE_SLOTS)]
+    try:
+        response = open_as(AccessRole.PRESALES).post(f"/revisions/{_revision(seeded).id}/runs")
+    finally:
+        for _ in taken:
+            worker._interactive.release()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    with Session(seeded) as session:
+        assert session.exec(select(SimulationRun)).all() == []
