@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -13,12 +14,27 @@ from typing import Any
 from estimation.errors import EstimationInputError
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
+
+
+@functools.cache
+def _field_hints(kind: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and resolved type; resolving hints is slow, so once per class."""
+    hints = typing.get_type_hints(kind)
+    return tuple((name, hints[name]) for name in _field_names(kind))
+
+
+def _plain_numbers(value: tuple[Any, ...] | list[Any]) -> bool:
+    """True for a sequence of finite ints/floats (not bools): the bulk of a result."""
+    return all(type(item) is int or (type(item) is float and math.isfinite(item)) for item in value)
+
+
 def encode(value: Any) -> Any:
     """Plain JSON data for a dataclass tree; refuses NaN and infinities."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: encode(getattr(value, field.name)) for field in dataclasses.fields(value)
-        }
+        return {name: encode(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, float) and not math.isfinite(value):
         raise EstimationInputError(f"result: {value!r} cannot be written as JSON")
     if isinstance(value, bool | int | float | str) or value is None:
@@ -28,7 +44,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [encode(item) for item in value]
+        return list(value) if _plain_numbers(value) else [encode(item) for item in value]
     if isinstance(value, dict):
         return {str(encode(key)): encode(item) for key, item in value.items()}
     raise EstimationInputError(f"result: cannot encode {type(value).__name__} {value!r}")
@@ -59,21 +75,24 @@ def decode(kind: Any, value: Any, where: str = "result") -> Any:
 def _decode_tuple(arguments: tuple[Any, ...], value: Any, where: str) -> tuple[Any, ...]:
     _expect(isinstance(value, list), where, value, "a list")
     if len(arguments) == 2 and arguments[1] is Ellipsis:
+        if arguments[0] in (float, int) and _plain_numbers(value):
+            kind = arguments[0]
+            return tuple(float(item) for item in value) if kind is float else tuple(value)
         return tuple(decode(arguments[0], item, f"{where}[]") for item in value)
+    pair_of_floats = all(argument is float for argument in arguments)
+    if pair_of_floats and len(value) == len(arguments) and _plain_numbers(value):
+        return tuple(float(item) for item in value)
     _expect(len(value) == len(arguments), where, value, f"{len(arguments)} items")
     return tuple(decode(a, item, where) for a, item in zip(arguments, value, strict=True))
 
 
 def _decode_dataclass(kind: type, value: Any, where: str) -> Any:
     _expect(isinstance(value, dict), where, value, "an object")
-    hints = typing.get_type_hints(kind)
     arguments = {}
-    for field in dataclasses.fields(kind):
-        if field.name not in value:
-            raise EstimationInputError(f"{where}: missing field {field.name!r}")
-        arguments[field.name] = decode(
-            hints[field.name], value[field.name], f"{where}.{field.name}"
-        )
+    for name, hint in _field_hints(kind):
+        if name not in value:
+            raise EstimationInputError(f"{where}: missing field {name!r}")
+        arguments[name] = decode(hint, value[name], f"{where}.{name}")
     return kind(**arguments)
 
 
