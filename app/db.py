@@ -84,6 +84,23 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
         yield session
 
 
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a write (``BEGIN IMMEDIATE`` on SQLite).
+
+    For a session that already committed once: its next transaction would otherwise be
+    deferred, and a deferred transaction that reads then writes fails at once on SQLite if
+    another writer committed in between.
+    """
+    session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
+
+
+def in_write_transaction(session: Session) -> bool:
+    """Whether the session's current transaction was begun as a write (see ``begin_write``)."""
+    if not session.in_transaction():
+        return False
+    return session.connection().get_execution_options().get(BEGIN_MODE_OPTION) == "IMMEDIATE"
+
+
 @contextmanager
 def write_session(engine: Engine | None = None) -> Iterator[Session]:
     """A session whose transaction takes the write lock first and commits on success.
@@ -92,7 +109,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     the version counters (optimistic locking) and ``SELECT … FOR UPDATE`` where needed.
     """
     with Session(engine or get_engine()) as session:
-        session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
+        begin_write(session)
         try:
             yield session
             session.commit()

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from app.db import BEGIN_MODE_OPTION
+from app.db import begin_write
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -20,7 +20,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     with Session(request.app.state.database) as session:
         if request.method not in _READ_ONLY_METHODS:
-            session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
+            begin_write(session)
         yield session
 
 

@@ -16,11 +16,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import begin_write, make_engine
 from app.errors import BidwrightError
 from app.models import User
 from app.services.estimates import get_revision
-from app.services.runs import INTERACTIVE_LIMIT, create_run, execute_run, is_interactive
+from app.services.runs import INTERACTIVE_LIMIT, create_run, execute_run
+from estimation import EstimationModel
 
 
 def _execute_in_child(database_url: str, run_id: int) -> None:
@@ -75,30 +76,43 @@ def shutdown() -> None:
 
 
 def launch_run(session: Session, *, user: User, revision_id: int, database: Engine) -> int:
-    """Create a run, commit it, and execute it here (interactive size) or in the worker.
+    """Create a run and execute it here (interactive size) or queue it for the worker.
 
-    Returns the run id. The run's attributes are read before the commit: touching it
-    afterwards would open a read transaction whose snapshot predates the stored result.
+    Returns the run id. Nothing waits while holding the database's write lock: the request's
+    transaction is ended first, the run row is written in a short transaction of its own,
+    and the engine runs after that commit.
     """
-    revision = get_revision(session, revision_id)
-    if revision.iterations > INTERACTIVE_LIMIT and _queued_long_runs() >= MAX_QUEUED_LONG_RUNS:
-        raise RunsBusyError(
-            f"{MAX_QUEUED_LONG_RUNS} long runs are already queued; try again in a minute",
-            retry_after=60,
-        )
-    run, model = create_run(
-        session, user=user, revision_id=revision_id, data_dir=get_settings().data_dir
-    )
-    run_id, interactive = run.id or 0, is_interactive(run)
-    if not interactive:
-        session.commit()
+    long_run = get_revision(session, revision_id).iterations > INTERACTIVE_LIMIT
+    session.commit()
+    if long_run:
+        if _queued_long_runs() >= MAX_QUEUED_LONG_RUNS:
+            raise RunsBusyError(
+                f"{MAX_QUEUED_LONG_RUNS} long runs are already queued; try again in a minute",
+                retry_after=60,
+            )
+        run_id, _ = _create(session, user=user, revision_id=revision_id)
         submit_run(run_id, database_url=database.url.render_as_string(hide_password=False))
         return run_id
     if not _interactive.acquire(timeout=INTERACTIVE_WAIT_SECONDS):
         raise RunsBusyError("the server is busy with other runs; try again", retry_after=5)
     try:
-        session.commit()
+        run_id, model = _create(session, user=user, revision_id=revision_id)
         execute_run(database, run_id, model=model)
     finally:
         _interactive.release()
     return run_id
+
+
+def _create(session: Session, *, user: User, revision_id: int) -> tuple[int, EstimationModel]:
+    """Record the run in a write transaction of its own and commit it at once.
+
+    The run's id is read before the commit: touching the run afterwards would open a read
+    transaction whose snapshot predates the result that ``execute_run`` stores.
+    """
+    begin_write(session)
+    run, model = create_run(
+        session, user=user, revision_id=revision_id, data_dir=get_settings().data_dir
+    )
+    run_id = run.id or 0
+    session.commit()
+    return run_id, model

@@ -14,7 +14,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from app.db import write_session
+from app.db import in_write_transaction, write_session
 from app.errors import BidwrightError, NotFoundError
 from app.models import ApiToken, LoginAttempt, User, UserSession, utcnow
 from app.vocabulary import AccessRole, Language
@@ -184,15 +184,19 @@ def resolve_session(
 
 
 def _touch(session: Session, *, record_id: int, now: datetime) -> None:
-    """Refresh the idle clock, at most once a minute, in a write transaction of its own.
+    """Refresh the idle clock, at most once a minute.
 
-    The caller's transaction is usually a read (a GET): upgrading it to a write would fail
-    at once on SQLite whenever another writer committed since it began (WAL snapshot).
+    In a write request the update joins the request's transaction (a second writer would
+    wait for the lock this request holds). In a read request it gets a write transaction of
+    its own: upgrading the read would fail at once on SQLite whenever another writer
+    committed since it began (WAL snapshot).
     """
+    statement = update(UserSession).where(col(UserSession.id) == record_id)
+    if in_write_transaction(session):
+        session.execute(statement.values(last_seen_at=now))
+        return
     with write_session(session.get_bind()) as writer:  # type: ignore[arg-type]
-        writer.execute(
-            update(UserSession).where(col(UserSession.id) == record_id).values(last_seen_at=now)
-        )
+        writer.execute(statement.values(last_seen_at=now))
 
 
 def end_session(session: Session, *, record: UserSession) -> None:

@@ -1,5 +1,6 @@
 """Log-in, sessions, CSRF, security headers and limits."""
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -152,3 +153,22 @@ def test_recent_activity_keeps_the_session_alive_and_is_recorded(seeded: Engine)
             record = session.exec(select(UserSession)).one()
             seen = record.last_seen_at.replace(tzinfo=None)
             assert utcnow().replace(tzinfo=None) - seen < timedelta(minutes=1)
+
+
+def test_a_write_request_refreshing_the_idle_clock_does_not_wait_for_its_own_lock(
+    seeded: Engine,
+) -> None:
+    """The refresh joins the request's write transaction instead of queueing behind it."""
+    with make_client(seeded) as client:
+        log_in(client, "presales")
+        page = client.get("/").text
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        with write_session(seeded) as session:
+            for record in session.exec(select(UserSession)).all():
+                record.last_seen_at = utcnow() - timedelta(minutes=5)
+        started = time.monotonic()
+        response = client.post(
+            "/language", data={"csrf_token": csrf, "language": "en"}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert time.monotonic() - started < 3
