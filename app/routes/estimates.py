@@ -14,7 +14,7 @@ from app.models import EstimateLine, Risk, Statement, ThreePoint, User
 from app.security import CurrentUser, csrf_protect, require
 from app.services import catalog as catalog_service
 from app.services import estimates as estimate_service
-from app.services.revision_view import line_view, revision_view
+from app.services.revision_view import line_view, revision_header, revision_view
 from app.vocabulary import (
     AccessRole,
     RangeInterpretation,
@@ -69,7 +69,10 @@ def catalog_search(
     revision = estimate_service.get_revision(session, revision_id)
     version = catalog_service.get_catalog_version(session, revision.catalog_version_id)
     results = catalog_service.search_items(version, q[:200])
-    return revision_page(request, session, revision_id, block="search_results", results=results)
+    if not wants_fragment(request):
+        return revision_page(request, session, revision_id, results=results)
+    context = {"revision": revision_header(session, revision_id), "results": results}
+    return render(request, "revision.html", context, block="search_results")
 
 
 @router.post("/revisions/{revision_id}/lines")
@@ -153,7 +156,7 @@ def line_row(request: Request, session: SessionDep, user: CurrentUser, line_id: 
     if not wants_fragment(request):
         return RedirectResponse(f"/revisions/{line.revision_id}#line-{line_id}", status_code=303)
     roles = {role.id or 0: role for role in catalog_service.roles_by_code(session).values()}
-    revision = revision_view(session, line.revision_id or 0, language_of(request))
+    revision = revision_header(session, line.revision_id or 0)
     context = {"line": line_view(line, roles, language_of(request)), "revision": revision}
     return render(request, "line_row.html", context, block="row")
 

@@ -96,6 +96,24 @@ class RevisionView:
     start_date: date | None = None
 
 
+@dataclass(frozen=True)
+class RevisionHeader:
+    """What a fragment about one part of a revision needs: which one, and may it change."""
+
+    id: int
+    number: int
+    editable: bool
+
+
+def revision_header(session: Session, revision_id: int) -> RevisionHeader:
+    revision = session.get(EstimateRevision, revision_id)
+    if revision is None:
+        raise NotFoundError(f"estimate revision {revision_id} does not exist")
+    return RevisionHeader(
+        id=revision.id or 0, number=revision.number, editable=revision.status == "draft"
+    )
+
+
 def phase_label(phase: str, language: Language) -> str:
     zh, en = PHASE_LABELS[Phase(phase)]
     return zh if language == Language.ZH else en
