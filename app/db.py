@@ -8,6 +8,7 @@ taking the write lock up front (and waiting for it with the busy timeout) gave n
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -16,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from app import immutability  # noqa: F401 - registers the flush guard
 from app.config import get_settings
+from app.errors import BidwrightError
 
 BEGIN_MODE_OPTION = "sqlite_begin_mode"
 
@@ -84,14 +87,51 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
         yield session
 
 
+class DatabaseBusyError(BidwrightError):
+    """No write slot came free in time; nothing was written. The client may retry."""
+
+    status_code = 503
+    retry_after = 5
+
+
+# SQLite admits one writer at a time, and its busy handler polls: under sustained load a
+# waiting writer can lose every race for longer than the busy timeout and fail with
+# "database is locked". Writers of this process therefore queue on a lock first; SQLite's
+# busy timeout is then only ever spent on the rare writer of another process.
+_sqlite_write_gate = threading.Lock()
+WRITE_GATE_TIMEOUT_SECONDS = 30.0
+_HOLDS_GATE = "holds_sqlite_write_gate"
+
+
 def begin_write(session: Session) -> None:
     """Start the session's next transaction as a write (``BEGIN IMMEDIATE`` on SQLite).
 
     For a session that already committed once: its next transaction would otherwise be
     deferred, and a deferred transaction that reads then writes fails at once on SQLite if
-    another writer committed in between.
+    another writer committed in between. On SQLite the write waits its turn on the
+    process's write gate, released when the transaction commits or rolls back.
     """
-    session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
+    if session.get_bind().dialect.name == "sqlite" and not session.info.get(_HOLDS_GATE):
+        if not _sqlite_write_gate.acquire(timeout=WRITE_GATE_TIMEOUT_SECONDS):
+            raise DatabaseBusyError("the database is busy with other changes; try again")
+        session.info[_HOLDS_GATE] = True
+    try:
+        session.connection(execution_options={BEGIN_MODE_OPTION: "IMMEDIATE"})
+    except BaseException:
+        _release_write_gate(session)
+        raise
+
+
+def _release_write_gate(session: OrmSession) -> None:
+    if session.info.pop(_HOLDS_GATE, False):
+        _sqlite_write_gate.release()
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _on_transaction_end(session: OrmSession, transaction: Any) -> None:
+    # Fires on commit, rollback and close alike; only the outermost transaction counts.
+    if transaction.parent is None:
+        _release_write_gate(session)
 
 
 def in_write_transaction(session: Session) -> bool:

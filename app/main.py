@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from app import __version__, worker
+from app import __version__
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import BidwrightError
@@ -20,6 +20,7 @@ from app.routes import (
     api,
     auth,
     catalogs,
+    documents,
     estimates,
     health,
     opportunities,
@@ -37,7 +38,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     mark_interrupted_runs(app.state.database)
     yield
-    worker.shutdown()
     app.state.database.dispose()
 
 
@@ -54,6 +54,7 @@ def create_app(database: Engine | None = None) -> FastAPI:
         opportunities.router,
         estimates.router,
         runs.router,
+        documents.router,
         api.router,
         catalogs.router,
         rate_cards.router,

@@ -1,13 +1,14 @@
 """Engine settings and the concurrency guarantees the foundation promises."""
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import make_engine, write_session
+from app.db import begin_write, make_engine, write_session
 from app.models import Customer, Opportunity
 
 WRITERS = 8
@@ -86,3 +87,18 @@ def test_an_in_memory_engine_is_shared_across_sessions() -> None:
         connection.execute(text("CREATE TABLE t (x INTEGER)"))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 0
+
+
+@pytest.mark.parametrize("ending", ["commit", "rollback", "close"])
+def test_every_way_of_ending_a_write_transaction_frees_the_next_writer(
+    file_engine: Engine, ending: str
+) -> None:
+    first = Session(file_engine)
+    begin_write(first)
+    first.add(Customer(name="first"))
+    getattr(first, ending)()
+    first.close()
+    started = time.monotonic()
+    with write_session(file_engine) as second:
+        second.add(Customer(name="second"))
+    assert time.monotonic() - started < 2

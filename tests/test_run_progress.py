@@ -19,9 +19,7 @@ def test_progress_is_stored_at_most_twice_a_second_and_completes_at_one(
             session, username="runner", password="long enough secret", role=AccessRole.PRESALES
         )
         revision = session.exec(select(EstimateRevision)).one()
-        run, _ = run_service.create_run(
-            session, user=user, revision_id=revision.id, data_dir=DATA_DIR
-        )
+        run = run_service.create_run(session, user=user, revision_id=revision.id, data_dir=DATA_DIR)
         run_id = run.id
     record = run_service._progress_recorder(seeded_engine, run_id)
     record(25, 100)

@@ -11,6 +11,9 @@ built for someone who may see cost: for others ``show_cost`` is false and ``cost
 ``None``.
 """
 
+# The documented fields are dataclasses.field() calls wrapped by _doc (immutable defaults).
+# ruff: noqa: RUF009
+
 import dataclasses
 import sys
 import types
@@ -186,7 +189,7 @@ class ProposalContext:
 TOP_LEVEL_NAMES: frozenset[str] = frozenset(f.name for f in dataclasses.fields(ProposalContext))
 
 
-def _dataclass_of(annotation: Any) -> tuple[type | None, str]:
+def _dataclass_of(annotation: Any) -> tuple[Any, str]:
     """(dataclass inside the annotation, how it is used: "", "list" or "optional")."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -214,7 +217,7 @@ def _type_name(annotation: Any) -> str:
 def _rows(cls: type, prefix: str, loops: list[tuple[str, type]]) -> list[str]:
     hints = typing.get_type_hints(cls)
     rows = []
-    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for item in dataclasses.fields(cls):
         annotation = hints[item.name]
         name = f"{prefix}{item.name}"
         inner, usage = _dataclass_of(annotation)

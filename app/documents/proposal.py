@@ -21,12 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
+from types import SimpleNamespace
 from typing import Any
 
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import DocxTemplate, InlineImage  # type: ignore[import-untyped]
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -53,16 +54,21 @@ def _environment() -> SandboxedEnvironment:
 
 
 def _template_value(value: Any, template: DocxTemplate, path: str, limit: int) -> Any:
-    """Plain data for Jinja: dataclasses become dicts, charts become inline pictures."""
+    """Plain data for Jinja: groups become namespaces, charts become inline pictures.
+
+    Not dicts: ``wbs_phase.items`` on a dict would be its ``items`` method.
+    """
     if isinstance(value, ChartImage):
         return InlineImage(template, io.BytesIO(value.png), width=Mm(value.width_mm))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            item.name: _template_value(
-                getattr(value, item.name), template, f"{path}.{item.name}", limit
-            )
-            for item in dataclasses.fields(value)
-        }
+        return SimpleNamespace(
+            **{
+                item.name: _template_value(
+                    getattr(value, item.name), template, f"{path}.{item.name}", limit
+                )
+                for item in dataclasses.fields(value)
+            }
+        )
     if isinstance(value, list | tuple):
         return [
             _template_value(entry, template, f"{path}[{index}]", limit)
@@ -79,7 +85,7 @@ def _render(
     template_bytes: bytes, context: ProposalContext, *, stamp: datetime, limit: int
 ) -> bytes:
     template = DocxTemplate(io.BytesIO(template_bytes))
-    data = _template_value(context, template, "", limit)
+    data = vars(_template_value(context, template, "", limit))
     try:
         template.render(data, jinja_env=_environment(), autoescape=True)
     except SecurityError as error:

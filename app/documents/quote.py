@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -161,7 +162,7 @@ def _all_rates(lines: Sequence[QuoteLine], tax_rates: Sequence[Decimal]) -> list
 
 # --- Workbook -----------------------------------------------------------------------------
 
-_LABELS = {
+_LABELS: dict[str, dict[str, Any]] = {
     "zh": {
         "sheet": "报价单",
         "wbs_sheet": "工作分解",
@@ -360,11 +361,20 @@ class _QuoteSheet:
             self.sheet.add_data_validation(validation)
 
     def _cell(self, row: int, column: int, value: object, style: str) -> Cell:
+        """A value; any string is written as text, whatever it starts with."""
         cell: Cell = self.sheet.cell(row=row, column=column)
-        if isinstance(value, str) and not value.startswith("="):
+        if isinstance(value, str):
             write_text(cell, value)
         else:
             cell.value = value
+        cell.style = style
+        return cell
+
+    def _formula(self, row: int, column: int, formula: str, style: str) -> Cell:
+        """A formula the app wrote itself (never user text)."""
+        assert formula.startswith("=")
+        cell: Cell = self.sheet.cell(row=row, column=column)
+        cell.value = formula
         cell.style = style
         return cell
 
@@ -407,7 +417,7 @@ class _QuoteSheet:
         self._cell(row, 7, float(line.discount) if line else 0, s.discount)
         rate = line.tax_rate if line else self.quote.optional_tax_rate
         self._cell(row, 8, float(rate), s.percent)
-        self._cell(row, 9, f"=ROUND(E{row}*F{row}*(1-G{row}),2)", s.money)
+        self._formula(row, 9, f"=ROUND(E{row}*F{row}*(1-G{row}),2)", s.money)
         self._cell(row, 10, line.description if line else "", s.text)
         inputs = (5, 6, 7, 8) if line else (3, 4, 5, 6, 7, 8, 10)
         for column in inputs:
@@ -421,7 +431,7 @@ class _QuoteSheet:
         row, s = self.row, self.styles
         self.sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=8)
         self._cell(row, 1, f"{name} {self.labels['category_subtotal']}", s.header)
-        self._cell(row, 9, f"=SUM(I{rows[0]}:I{rows[-1]})", s.bold_money)
+        self._formula(row, 9, f"=SUM(I{rows[0]}:I{rows[-1]})", s.bold_money)
         self.row += 1
         return row
 
@@ -449,20 +459,20 @@ class _QuoteSheet:
         self.row += 1
         subtotal_row = self.row
         self._label(labels["subtotal"])
-        self._cell(subtotal_row, 9, "=" + "+".join(f"I{r}" for r in subtotal_rows), s.bold_money)
+        self._formula(subtotal_row, 9, "=" + "+".join(f"I{r}" for r in subtotal_rows), s.bold_money)
         self.row += 1
         tax_rows = []
         for rate in _all_rates(self.quote.lines, self.quote.tax_rates):
             row = self.row
             self._label(f"{labels['tax']} {percent_text(rate)}")
             formula = f"=ROUND(SUMIF(H{first}:H{last},{rate},I{first}:I{last})*{rate},2)"
-            self._cell(row, 9, formula, s.money)
+            self._formula(row, 9, formula, s.money)
             tax_rows.append(row)
             self.row += 1
         total_row = self.row
         self._label(labels["total"])
         total = "+".join([f"I{subtotal_row}", *(f"I{r}" for r in tax_rows)])
-        self._cell(total_row, 9, f"={total}", s.bold_money)
+        self._formula(total_row, 9, f"={total}", s.bold_money)
         sheet_name = self.sheet.title
         self.sheet.parent.defined_names[GRAND_TOTAL_NAME] = DefinedName(
             GRAND_TOTAL_NAME, attr_text=f"'{sheet_name}'!$I${total_row}"
@@ -482,7 +492,7 @@ class _QuoteSheet:
         changed = self.labels["words_changed"]
         formula = f'=IF(ROUND(I{total_row},2)={total},"{words}","{changed}")'
         self.sheet.merge_cells(start_row=self.row, start_column=9, end_row=self.row, end_column=10)
-        self._cell(self.row, 9, formula, self.styles.text)
+        self._formula(self.row, 9, formula, self.styles.text)
         self.row += 1
 
     def payment(self, total_row: int) -> None:
@@ -503,10 +513,10 @@ class _QuoteSheet:
                 amount = (
                     f"=I{total_row}-SUM(D{first}:D{row - 1})" if row > first else f"=I{total_row}"
                 )
-            self._cell(row, 4, amount, s.money)
+            self._formula(row, 4, amount, s.money)
             self.row += 1
         check = f'=IF(ROUND(SUM(C{first}:C{self.row - 1}),6)=1,"","{self.labels["payment_check"]}")'
-        self._cell(self.row, 2, check, s.text).font = Font(color="C62828", bold=True)
+        self._formula(self.row, 2, check, s.text).font = Font(color="C62828", bold=True)
         self.row += 1
 
     def statements(self) -> None:
@@ -558,7 +568,7 @@ def _wbs_sheet(workbook: Workbook, quote: Quote, styles: _Styles) -> None:
     sheet.append(list(labels["wbs_columns"]))
     for cell in sheet[1]:
         cell.style = styles.header
-    for row in quote.wbs:
+    for number, row in enumerate(quote.wbs, start=2):
         sheet.append(
             [
                 row.line,
@@ -574,8 +584,8 @@ def _wbs_sheet(workbook: Workbook, quote: Quote, styles: _Styles) -> None:
                 round(row.p80, 2),
             ]
         )
-        for cell in sheet[sheet.max_row][:4]:
-            cell.data_type = "s"
+        for text_column in range(1, 5):  # user text stays text (never sheet[max_row]: quadratic)
+            sheet.cell(row=number, column=text_column).data_type = "s"
     for column, width in zip("ABCDEFGHIJK", (12, 40, 12, 8, 9, 9, 11, 11, 11, 11, 11), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
@@ -593,11 +603,10 @@ def _percentile_sheet(workbook: Workbook, quote: Quote, styles: _Styles) -> None
     sheet.append([labels["level"], *quote.percentile_columns])
     for cell in sheet[1]:
         cell.style = styles.header
-    for level, values in quote.percentiles:
+    for number, (level, values) in enumerate(quote.percentiles, start=2):
         sheet.append([level, *(round(value, 2) for value in values)])
-        sheet.cell(row=sheet.max_row, column=1).data_type = "s"
-        for cell in sheet[sheet.max_row][1:]:
-            cell.number_format = "#,##0.00"
+        for column in range(2, len(values) + 2):
+            sheet.cell(row=number, column=column).number_format = "#,##0.00"
     sheet.column_dimensions["A"].width = 12
     for index in range(2, len(quote.percentile_columns) + 2):
         sheet.column_dimensions[get_column_letter(index)].width = 20

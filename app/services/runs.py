@@ -41,17 +41,15 @@ def money_text(value: float) -> str:
     return str(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-def create_run(
-    session: Session, *, user: User, revision_id: int, data_dir: Path
-) -> tuple[SimulationRun, engine.EstimationModel]:
-    """Record a queued run with its input snapshot, and the engine model built from it.
+def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path) -> SimulationRun:
+    """Record a queued run with its input snapshot.
 
-    Building the model validates the input now, so a bad estimate is refused with the
-    engine's message before anything is stored.
+    The engine model is built from the snapshot right away: a bad estimate is refused with
+    the engine's message before anything is stored.
     """
     revision = load_revision_for_run(session, revision_id)
     snapshot = build_snapshot(session, revision, data_dir=data_dir)
-    model = model_from_snapshot(snapshot)
+    model_from_snapshot(snapshot)
     run = SimulationRun(
         revision_id=revision.id or 0,
         engine_version=engine.ENGINE_VERSION,
@@ -72,7 +70,7 @@ def create_run(
         entity_id=revision.estimate_id,
         summary=f"revision {revision.number}, {run.iterations:,} iterations, seed {run.seed}",
     )
-    return run, model
+    return run
 
 
 def is_interactive(run: SimulationRun) -> bool:
@@ -99,18 +97,11 @@ def _progress_recorder(database: Engine, run_id: int) -> Callable[[int, int], No
     return record
 
 
-def execute_run(
-    database: Engine,
-    run_id: int,
-    *,
-    model: engine.EstimationModel | None = None,
-    report_progress: bool = False,
-) -> None:
-    """Run the engine for a queued run and store the outcome; never raises.
+def execute_run(database: Engine, run_id: int, *, report_progress: bool = False) -> None:
+    """Run the engine for a queued run from its stored snapshot; never raises.
 
-    ``model`` may be passed when it was just built from this run's snapshot (interactive
-    runs); otherwise it is rebuilt from the stored snapshot. With ``report_progress`` the
-    fraction done is stored as the engine goes (background runs, whose page polls it).
+    With ``report_progress`` the fraction done is stored as the engine goes (background
+    runs, whose page polls it).
     """
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
@@ -126,7 +117,7 @@ def execute_run(
         )
     try:
         result = engine.simulate(
-            model or model_from_snapshot(snapshot),
+            model_from_snapshot(snapshot),
             iterations=iterations,
             seed=seed,
             sampling=sampling.value,

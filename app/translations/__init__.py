@@ -1,8 +1,8 @@
 """Chinese UI text, one module per area of the app (English msgid → Chinese)."""
 
-from app.translations import admin, core, runs
+from app.translations import admin, core, documents, runs
 
-AREAS = (core, runs, admin)
+AREAS = (core, runs, admin, documents)
 
 
 def zh_messages() -> dict[str, str]:
