@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.orm import deferred
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.vocabulary import (
@@ -692,10 +693,24 @@ class Staffing(Timestamped, table=True):
 # --- Simulation runs ------------------------------------------------------------------------
 
 
+_run_snapshot_column = Column("input_snapshot", JSON, nullable=False)
+_run_result_column = Column("result", JSON, nullable=True)
+
+
 class SimulationRun(Timestamped, table=True):
-    """An immutable record of one engine run: exactly what went in and what came out."""
+    """An immutable record of one engine run: exactly what went in and what came out.
+
+    The snapshot and the full result are hundreds of kilobytes of JSON: they load only when
+    read (``deferred``), so listing runs or reading a summary never decodes them.
+    """
 
     __tablename__ = "simulation_run"
+    __mapper_args__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "input_snapshot": deferred(_run_snapshot_column),
+            "result": deferred(_run_result_column),
+        }
+    }
 
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="estimate_revision.id", index=True)
@@ -704,10 +719,10 @@ class SimulationRun(Timestamped, table=True):
     seed: int
     iterations: int
     sampling: Sampling = Field(default=Sampling.MONTE_CARLO, sa_type=EnumAsString(Sampling))
-    input_snapshot: dict[str, Any] = Field(sa_type=JSON)
+    input_snapshot: dict[str, Any] = Field(sa_column=_run_snapshot_column)
     input_sha256: str = Field(max_length=64)
     summary: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    result: dict[str, Any] | None = Field(default=None, sa_column=_run_result_column)
     error: str = Field(default="", sa_type=Text)
     progress: float = 0.0
     requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from app import charts
 from app.errors import NotFoundError
 from app.models import SimulationRun
-from app.services.run_view import load_result
+from app.services.run_view import load_result, run_currency
 from app.vocabulary import Language, RunStatus
 
 CHART_NAMES = ("histogram-effort", "histogram-price", "s-curve-effort", "s-curve-price", "tornado")
@@ -57,9 +57,7 @@ def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
     kind, measure = name.rsplit("-", 1)
     series = outcome.effort if measure == "effort" else outcome.price
     markers = [charts.Marker(level, series.percentiles[level]) for level in ("P50", "P80", "P90")]
-    axis = labels[measure] + (
-        f" ({run.input_snapshot.get('currency', '')})" if measure == "price" else ""
-    )
+    axis = labels[measure] + (f" ({run_currency(run)})" if measure == "price" else "")
     title = f"{labels[measure]} {labels[kind]}"
     if kind == "histogram":
         return charts.histogram(

@@ -101,6 +101,13 @@ _RESULTS: OrderedDict[tuple[int, str, str], engine.SimulationResult] = OrderedDi
 _RESULTS_KEPT = 32
 
 
+def run_currency(run: SimulationRun) -> str:
+    """From the small summary when there is one (the snapshot is large and loads lazily)."""
+    if run.summary and run.summary.get("currency"):
+        return str(run.summary["currency"])
+    return str(run.input_snapshot.get("currency", "CNY"))
+
+
 def load_result(run: SimulationRun) -> engine.SimulationResult:
     """The run's decoded result; finished runs never change, so it is decoded once."""
     key = (run.id or 0, run.input_sha256, str(run.finished_at))
@@ -130,7 +137,7 @@ def run_view(
         revision_number=revision.number,
         estimate_name=revision.estimate.name,
         opportunity_name=revision.estimate.opportunity.name,
-        currency=str(run.input_snapshot.get("currency", "CNY")),
+        currency=run_currency(run),
         sees_cost=sees_cost,
         progress=run.progress,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
 from app import worker
@@ -30,8 +31,13 @@ def _run(browser: Browser, revision_id: int) -> int:
 
 
 def _stored(engine: Engine, run_id: int) -> SimulationRun:
+    """The run with its (normally deferred) snapshot and result loaded."""
     with Session(engine) as session:
-        run = session.get(SimulationRun, run_id)
+        run = session.get(
+            SimulationRun,
+            run_id,
+            options=[undefer(SimulationRun.input_snapshot), undefer(SimulationRun.result)],  # type: ignore[arg-type]
+        )
         assert run is not None
         return run
 
