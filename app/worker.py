@@ -25,7 +25,7 @@ from app.db import begin_write, make_engine
 from app.errors import BidwrightError
 from app.models import User
 from app.services.estimates import get_revision
-from app.services.runs import INTERACTIVE_LIMIT, create_run, execute_run
+from app.services.runs import INTERACTIVE_LIMIT, execute_run, prepare_run, record_run
 
 MAX_QUEUED_LONG_RUNS = 4
 INTERACTIVE_SLOTS = 4
@@ -125,13 +125,14 @@ def launch_run(session: Session, *, user: User, revision_id: int, database: Engi
 
 
 def _create(session: Session, *, user: User, revision_id: int) -> int:
-    """Record the run in a write transaction of its own and commit it at once.
+    """Snapshot the revision (a read), then insert the run in a short write of its own.
 
     The run's id is read before the commit: touching the run afterwards would open a read
     transaction whose snapshot predates the result that the child process stores.
     """
+    prepared = prepare_run(session, revision_id=revision_id, data_dir=get_settings().data_dir)
+    session.commit()  # end the read: a read upgraded to a write can fail at once on SQLite
     begin_write(session)
-    run = create_run(session, user=user, revision_id=revision_id, data_dir=get_settings().data_dir)
-    run_id = run.id or 0
+    run_id = record_run(session, user=user, prepared=prepared).id or 0
     session.commit()
     return run_id

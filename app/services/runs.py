@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from app.services.engine_input import (
     model_from_snapshot,
     snapshot_digest,
 )
-from app.vocabulary import RunStatus
+from app.vocabulary import RunStatus, Sampling
 
 logger = logging.getLogger(__name__)
 
@@ -41,23 +42,46 @@ def money_text(value: float) -> str:
     return str(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path) -> SimulationRun:
-    """Record a queued run with its input snapshot.
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything a run row needs, read and validated before any write begins."""
 
-    The engine model is built from the snapshot right away: a bad estimate is refused with
-    the engine's message before anything is stored.
-    """
+    revision_id: int
+    estimate_id: int
+    revision_number: int
+    seed: int
+    iterations: int
+    sampling: Sampling
+    snapshot: dict[str, Any]
+
+
+def prepare_run(session: Session, *, revision_id: int, data_dir: Path) -> PreparedRun:
+    """Read the revision and snapshot it; the engine validates the snapshot right away, so
+    a bad estimate is refused with the engine's message before anything is stored."""
     revision = load_revision_for_run(session, revision_id)
     snapshot = build_snapshot(session, revision, data_dir=data_dir)
     model_from_snapshot(snapshot)
-    run = SimulationRun(
+    return PreparedRun(
         revision_id=revision.id or 0,
-        engine_version=engine.ENGINE_VERSION,
+        estimate_id=revision.estimate_id,
+        revision_number=revision.number,
         seed=revision.seed,
         iterations=revision.iterations,
         sampling=revision.sampling,
-        input_snapshot=snapshot,
-        input_sha256=snapshot_digest(snapshot),
+        snapshot=snapshot,
+    )
+
+
+def record_run(session: Session, *, user: User, prepared: PreparedRun) -> SimulationRun:
+    """Insert the queued run (and its audit event); the caller commits."""
+    run = SimulationRun(
+        revision_id=prepared.revision_id,
+        engine_version=engine.ENGINE_VERSION,
+        seed=prepared.seed,
+        iterations=prepared.iterations,
+        sampling=prepared.sampling,
+        input_snapshot=prepared.snapshot,
+        input_sha256=snapshot_digest(prepared.snapshot),
         requested_by_id=user.id,
     )
     session.add(run)
@@ -67,10 +91,18 @@ def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path
         user=user,
         action="run",
         entity_type="estimate",
-        entity_id=revision.estimate_id,
-        summary=f"revision {revision.number}, {run.iterations:,} iterations, seed {run.seed}",
+        entity_id=prepared.estimate_id,
+        summary=(
+            f"revision {prepared.revision_number}, {run.iterations:,} iterations, seed {run.seed}"
+        ),
     )
     return run
+
+
+def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path) -> SimulationRun:
+    """Prepare and record a queued run in the session's current transaction."""
+    prepared = prepare_run(session, revision_id=revision_id, data_dir=data_dir)
+    return record_run(session, user=user, prepared=prepared)
 
 
 def is_interactive(run: SimulationRun) -> bool:
