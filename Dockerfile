@@ -9,7 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     BIDWRIGHT_HOST=0.0.0.0 \
     BIDWRIGHT_PORT=8000
 
-RUN useradd --create-home --uid 10001 bidwright
+# CJK fonts: charts and documents render Chinese text.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 bidwright
 WORKDIR /srv/bidwright
 
 COPY requirements.lock ./
