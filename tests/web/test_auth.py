@@ -4,9 +4,11 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.config import get_settings
 from app.db import write_session
 from app.models import UserSession, utcnow
 from app.vocabulary import AccessRole
@@ -172,3 +174,21 @@ def test_a_write_request_refreshing_the_idle_clock_does_not_wait_for_its_own_loc
         )
         assert response.status_code == 303
         assert time.monotonic() - started < 3
+
+
+def test_failed_logins_are_rate_limited_per_address_across_accounts(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIDWRIGHT_LOGIN_FAILURES_PER_ADDRESS_PER_HOUR", "5")
+    get_settings.cache_clear()
+    try:
+        with make_client(seeded) as client:
+            statuses = [
+                log_in(client, f"guess{number}", "wrong password!").status_code
+                for number in range(5)
+            ]
+            sixth = log_in(client, "presales", PASSWORD)
+    finally:
+        get_settings.cache_clear()
+    assert statuses == [401] * 5
+    assert sixth.status_code == 429
