@@ -462,6 +462,11 @@ class EstimateRevision(Timestamped, table=True):
     target_date: date | None = None
     # Rank-correlation groups for the engine: [{"by": "phase"|"role"|"tag", "key": ..., "rho": ...}]
     correlation_groups: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    # Calibration from history (see "Calibration history" below): off or a grouping, whose
+    # estimator (for the estimator grouping), and which result the quote is priced on.
+    calibration: str = Field(default="off", max_length=20)
+    calibration_estimator: str = Field(default="", max_length=100)
+    price_basis: str = Field(default="raw", max_length=20)
     notes: str = Field(default="", sa_type=Text)
     frozen_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     lock_version: int = Field(default=1, sa_column=_revision_lock)
@@ -814,3 +819,169 @@ class AuditEvent(SQLModel, table=True):
     occurred_at: datetime = Field(
         default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
     )
+
+
+# --- Calibration history --------------------------------------------------------------------
+
+
+class CalibrationGrouping(StrEnum):
+    """How a revision's run is calibrated from history: not at all, or per which group."""
+
+    OFF = "off"
+    OVERALL = "overall"
+    ROLE = "role"
+    PHASE = "phase"
+    ESTIMATOR = "estimator"
+
+
+class PriceBasis(StrEnum):
+    """Which result the quote is priced on when a run is calibrated."""
+
+    RAW = "raw"
+    CALIBRATED = "calibrated"
+
+
+class HistorySource(StrEnum):
+    """Where a past project's figures came from."""
+
+    OPPORTUNITY = "opportunity"
+    TIMESHEET = "timesheet"
+    PROJECTS = "projects"
+    TASKS = "tasks"
+    DEMO = "demo"
+
+
+CLOSED_OUTCOMES = (OpportunityStatus.WON, OpportunityStatus.LOST, OpportunityStatus.CANCELLED)
+
+
+class HistoryImport(Timestamped, table=True):
+    """One confirmed import of history (a timesheet export or external history)."""
+
+    __tablename__ = "history_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: HistorySource = Field(sa_type=EnumAsString(HistorySource))
+    file_name: str = Field(default="", max_length=300)
+    file_sha256: str = Field(default="", max_length=64, index=True)
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_skipped: int = 0
+    imported_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+_outcome_lock = _lock_version_column()
+
+
+class OpportunityOutcome(Timestamped, table=True):
+    """How an opportunity closed: won, lost or cancelled, with the final price."""
+
+    __tablename__ = "opportunity_outcome"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('won', 'lost', 'cancelled')", name="outcome"),
+        CheckConstraint("final_price IS NULL OR final_price >= 0", name="price_nonnegative"),
+    )
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _outcome_lock}
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("opportunity.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+            index=True,
+        ),
+    )
+    outcome: OpportunityStatus = Field(sa_type=EnumAsString(OpportunityStatus))
+    final_price: Decimal | None = Field(
+        default=None, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
+    closed_on: date
+    revision_id: int | None = Field(default=None, foreign_key="estimate_revision.id")
+    run_id: int | None = Field(default=None, foreign_key="simulation_run.id")
+    note: str = Field(default="", sa_type=Text)
+    recorded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = Field(default=1, sa_column=_outcome_lock)
+
+
+_history_project_lock = _lock_version_column()
+
+
+class HistoryProject(Timestamped, table=True):
+    """A delivered project with its estimate and actual effort (person-days).
+
+    Either whole-project figures (``estimated_days``/``actual_days``, external history) or
+    tasks (:class:`HistoryTask`), whose sums then stand for the project. ``raw_p*_days`` keep
+    the raw forecast of the run the bid was priced on, when it came from Bidwright.
+    """
+
+    __tablename__ = "history_project"
+    __table_args__ = (
+        CheckConstraint("estimated_days IS NULL OR estimated_days > 0", name="estimate_positive"),
+        CheckConstraint("actual_days IS NULL OR actual_days > 0", name="actual_positive"),
+    )
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _history_project_lock}
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: HistorySource = Field(sa_type=EnumAsString(HistorySource))
+    import_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("history_import.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    opportunity_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=True, unique=True
+        ),
+    )
+    name: str = Field(max_length=300)
+    reference: str = Field(default="", max_length=100, index=True)
+    estimator: str = Field(default="", max_length=100)
+    category: str = Field(default="", max_length=100)
+    estimated_days: float | None = None
+    actual_days: float | None = None
+    raw_p50_days: float | None = None
+    raw_p80_days: float | None = None
+    raw_p90_days: float | None = None
+    finished_on: date | None = Field(default=None, index=True)
+    lock_version: int = Field(default=1, sa_column=_history_project_lock)
+
+    tasks: list["HistoryTask"] = Relationship(
+        back_populates="project",
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "HistoryTask.position, HistoryTask.id",
+        },
+    )
+
+
+class HistoryTask(SQLModel, table=True):
+    """One task (or phase × role) of a past project: its estimate and actual person-days."""
+
+    __tablename__ = "history_task"
+    __table_args__ = (
+        CheckConstraint("estimated_days > 0", name="estimate_positive"),
+        CheckConstraint("actual_days > 0", name="actual_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("history_project.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+    )
+    name: str = Field(default="", max_length=300)
+    # A phase code when the task or its category names one of ours, else "".
+    phase: str = Field(default="", max_length=20)
+    category: str = Field(default="", max_length=100)
+    role: str = Field(default="", max_length=64)
+    estimator: str = Field(default="", max_length=100)
+    estimated_days: float
+    actual_days: float
+    performed_on: date | None = None
+    position: int = 0
+
+    project: "HistoryProject" = Relationship(back_populates="tasks")
