@@ -34,7 +34,7 @@ typecheck: $(INSTALLED)
 
 # The browser tests drive Debian's chromium; charts and documents need CJK fonts.
 system-packages:
-	scripts/ensure-packages.sh chromium fonts-noto-cjk
+	scripts/ensure-packages.sh chromium fonts-noto-cjk libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
 
 pytest: $(INSTALLED) system-packages
 	$(BIN)/pytest -n 2

@@ -8,6 +8,7 @@ Inputs are plain numbers and labels, never engine objects or ORM rows.
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -37,6 +38,23 @@ _STYLE: dict[Any, Any] = {
 def cjk_font_available() -> bool:
     names = {font.name for font in font_manager.fontManager.ttflist}
     return any(name in names for name in CJK_FONTS)
+
+
+def _register_installed_cjk_fonts() -> None:
+    """Add CJK fonts installed after matplotlib cached its font list.
+
+    matplotlib reads its font list from a cache built on first use; fonts installed later
+    (``make test`` installs fonts-noto-cjk on a fresh machine) stay invisible to it, and
+    Chinese labels would come out as empty boxes.
+    """
+    if cjk_font_available():
+        return
+    for path in font_manager.findSystemFonts():
+        if "CJK" in Path(path).name:
+            font_manager.fontManager.addfont(path)
+
+
+_register_installed_cjk_fonts()
 
 
 @dataclass(frozen=True)

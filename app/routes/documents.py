@@ -80,13 +80,11 @@ def template_list(request: Request, user: Editor) -> Response:
 @router.post("/proposal-templates", response_class=HTMLResponse)
 def upload_template(
     request: Request,
-    session: SessionDep,
     user: Editor,
     template: Annotated[UploadFile, File()],
     check_only: Annotated[bool, Form()] = False,
 ) -> Response:
     """Check an uploaded template and keep it unless it has errors; show the report."""
-    session.rollback()  # templates live on disk: end the request's write transaction now
     limit = min(MAX_TEMPLATE_BYTES, get_settings().max_upload_bytes)
     data = template.file.read(limit + 1)  # one byte over the limit is enough to refuse
     name = (template.filename or "template.docx")[:200]

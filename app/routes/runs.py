@@ -10,13 +10,14 @@ from app.deps import SessionDep
 from app.models import User
 from app.routes.estimates import revision_page
 from app.security import CurrentUser, csrf_protect, require, user_sees_cost
+from app.services import documents as document_service
 from app.services import runs as run_service
 from app.services.compare import compare_revisions
 from app.services.engine_input import RunInputError
 from app.services.estimates import get_revision
 from app.services.run_charts import CHART_NAMES, chart_svg
 from app.services.run_view import run_view
-from app.vocabulary import AccessRole
+from app.vocabulary import AccessRole, RunStatus
 from app.web import language_of, render
 from app.worker import launch_run
 
@@ -42,8 +43,14 @@ def start_run(request: Request, session: SessionDep, user: Editor, revision_id: 
 def run_page(request: Request, session: SessionDep, user: CurrentUser, run_id: int) -> Response:
     run = run_service.get_run(session, run_id)
     revision = get_revision(session, run.revision_id)
-    view = run_view(run, revision, sees_cost=user_sees_cost(user), language=language_of(request))
-    return render(request, "run.html", {"run": view}, block="run_body")
+    language = language_of(request)
+    view = run_view(run, revision, sees_cost=user_sees_cost(user), language=language)
+    quote_lines = (
+        document_service.quote_lines(session, run_id, user=user, language=language)
+        if run.status == RunStatus.SUCCEEDED
+        else None
+    )
+    return render(request, "run.html", {"run": view, "quote_lines": quote_lines}, block="run_body")
 
 
 @router.get("/runs/{run_id}/charts/{name}.svg")
