@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import deferred
 from sqlmodel import Field, Relationship, SQLModel
 
+from app.intake.types import Compliance
 from app.vocabulary import (
     AccessRole,
     Distribution,
@@ -985,3 +987,210 @@ class HistoryTask(SQLModel, table=True):
     position: int = 0
 
     project: "HistoryProject" = Relationship(back_populates="tasks")
+
+
+# --- Bid intake ------------------------------------------------------------------------------
+
+
+class IntakeStatus(StrEnum):
+    """A requirement list is a draft (uploaded, mapping not yet confirmed) or confirmed."""
+
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+
+
+class MatchDecision(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+_requirement_list_content = Column("content", LargeBinary, nullable=False)
+_requirement_list_lock = _lock_version_column()
+
+
+class RequirementList(Timestamped, table=True):
+    """A customer's requirement workbook, kept byte for byte to write the answers back into.
+
+    A draft holds the upload and the mapping being edited, and no requirements; confirming
+    the mapping stores the requirements. The original bytes never change (``content`` is
+    deferred: listing lists never loads them).
+    """
+
+    __tablename__ = "requirement_list"
+    __mapper_args__: ClassVar[dict[str, Any]] = {
+        "version_id_col": _requirement_list_lock,
+        "properties": {"content": deferred(_requirement_list_content)},
+    }
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+    )
+    file_name: str = Field(max_length=255)
+    kind: str = Field(max_length=8)  # xlsx | xlsm | xls | csv
+    size_bytes: int = Field(ge=0)
+    file_sha256: str = Field(max_length=64, index=True)
+    content: bytes = Field(sa_column=_requirement_list_content)
+    fingerprint: str = Field(max_length=64, index=True)
+    # WorkbookMapping.to_json() as JSON: proposed or being edited while a draft, confirmed after.
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    mapping_remembered: bool = False  # the mapping came from an earlier confirmed upload
+    status: IntakeStatus = Field(default=IntakeStatus.DRAFT, sa_type=EnumAsString(IntakeStatus))
+    language: Language = Field(default=Language.ZH, sa_type=EnumAsString(Language))
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    confirmed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    lock_version: int = Field(default=1, sa_column=_requirement_list_lock)
+
+    requirements: list["Requirement"] = Relationship(
+        back_populates="requirement_list",
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "passive_deletes": True,
+            "order_by": "Requirement.position",
+        },
+    )
+
+
+class MappingMemory(Timestamped, table=True):
+    """The last confirmed mapping of a workbook layout (fingerprint: sheet names + headers)."""
+
+    __tablename__ = "mapping_memory"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64, unique=True, index=True)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    confirmed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    confirmed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    times_used: int = 0
+
+
+_requirement_lock = _lock_version_column()
+
+
+class Requirement(Timestamped, table=True):
+    """One requirement row of a confirmed list, and the bid team's answer to it."""
+
+    __table_args__ = (UniqueConstraint("list_id", "sheet", "row", name="uq_requirement_cell"),)
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _requirement_lock}
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("requirement_list.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+    )
+    position: int = 0
+    sheet: str = Field(max_length=100)
+    row: int = Field(ge=1)
+    key: str = Field(max_length=100)
+    section: str = Field(default="", max_length=500)
+    text: str = Field(sa_type=Text)
+    priority: str = Field(default="", max_length=50)
+    mandatory: bool = False  # ★: a negative deviation invalidates the bid
+    scored: bool = False  # ▲
+    existing_answer: str = Field(default="", sa_type=Text)
+    compliance: Compliance | None = Field(default=None, sa_type=EnumAsString(Compliance))
+    response: str = Field(default="", sa_type=Text)
+    reference: str = Field(default="", max_length=500)
+    deviation_note: str = Field(default="", sa_type=Text)  # 说明 / remarks
+    needs_manual_estimate: bool = False
+    answer_entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("answer_library_entry.id", ondelete="SET NULL"), nullable=True),
+    )
+    answered_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    lock_version: int = Field(default=1, sa_column=_requirement_lock)
+
+    requirement_list: "RequirementList" = Relationship(back_populates="requirements")
+
+
+class RequirementMatch(Timestamped, table=True):
+    """A decision on one catalog item for one requirement.
+
+    Accepted: the item is (or joined) an estimate line that covers the requirement; one line
+    may cover many requirements and a requirement many lines. Rejected: the item is not
+    suggested for that requirement again.
+    """
+
+    __tablename__ = "requirement_match"
+    __table_args__ = (
+        UniqueConstraint("requirement_id", "item_code", name="uq_requirement_match_item"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requirement_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("requirement.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+    )
+    decision: MatchDecision = Field(sa_type=EnumAsString(MatchDecision))
+    line_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            ForeignKey("estimate_line.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    work_item_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("work_item.id", ondelete="SET NULL"), nullable=True),
+    )
+    item_code: str = Field(max_length=64)
+    quantity: float = 1.0
+    score: float = 0.0
+    decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class CatalogItemAlias(Timestamped, table=True):
+    """A requirement text accepted for a catalog item: the customer's words for it.
+
+    Keyed by catalog and item code, so aliases carry over to later catalog versions.
+    """
+
+    __tablename__ = "catalog_item_alias"
+    __table_args__ = (
+        UniqueConstraint("catalog_id", "item_code", "text_sha256", name="uq_catalog_item_alias"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    catalog_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("catalog.id", ondelete="CASCADE"), nullable=False, index=True),
+    )
+    item_code: str = Field(max_length=64)
+    text: str = Field(sa_type=Text)
+    text_sha256: str = Field(max_length=64)
+    language: Language = Field(default=Language.ZH, sa_type=EnumAsString(Language))
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+_answer_entry_lock = _lock_version_column()
+
+
+class AnswerLibraryEntry(Timestamped, table=True):
+    """A reusable response text (zh and en), suggested for requirements by the matcher."""
+
+    __tablename__ = "answer_library_entry"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _answer_entry_lock}
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_type=Text)  # the requirement wording it answers, or keywords
+    keywords: str = Field(default="", max_length=500)
+    text_zh: str = Field(default="", sa_type=Text)
+    text_en: str = Field(default="", sa_type=Text)
+    compliance: Compliance | None = Field(default=None, sa_type=EnumAsString(Compliance))
+    reference: str = Field(default="", max_length=500)
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True),
+    )
+    last_reviewed_on: date | None = None
+    usage_count: int = Field(default=0, ge=0)
+    lock_version: int = Field(default=1, sa_column=_answer_entry_lock)
