@@ -10,6 +10,8 @@ Main entry points
   :class:`CorrelationMatrix`, :class:`Settings`, :class:`WorkCalendar`): validated inputs.
 - :func:`simulate` → :class:`SimulationResult` (``to_json`` / ``from_json``).
 - :func:`analytic_summary`: deterministic references and the normal approximation.
+- :func:`calibrate`, :func:`accuracy`, :func:`backtest`: calibration from past estimates
+  versus actuals; a model with a :class:`Calibration` gets a calibrated outcome too.
 - :func:`parse_holiday_schedule`: holiday data file text → :class:`HolidaySchedule`.
 """
 
@@ -23,6 +25,18 @@ from estimation.calendar import (
     parse_holiday_schedule,
     working_dates_for,
     working_days_between,
+)
+from estimation.calibration import (
+    AccuracyRow,
+    Backtest,
+    BacktestProject,
+    Calibration,
+    CalibrationGroupBy,
+    FitMethod,
+    GroupFit,
+    accuracy,
+    backtest,
+    calibrate,
 )
 from estimation.correlation import is_positive_semidefinite, nearest_correlation_matrix
 from estimation.distributions import Marginal, fit_marginal, pert_parameters
@@ -56,6 +70,8 @@ from estimation.results import (
     PERCENTILE_LEVELS,
     SCHEMA_VERSION,
     AnalyticSummary,
+    CalibratedOutcome,
+    CalibrationFactor,
     Contingency,
     Convergence,
     Histogram,
@@ -77,7 +93,14 @@ __all__ = [
     "MIN_ITERATIONS",
     "PERCENTILE_LEVELS",
     "SCHEMA_VERSION",
+    "AccuracyRow",
     "AnalyticSummary",
+    "Backtest",
+    "BacktestProject",
+    "CalibratedOutcome",
+    "Calibration",
+    "CalibrationFactor",
+    "CalibrationGroupBy",
     "Contingency",
     "Convergence",
     "CorrelationGroup",
@@ -86,7 +109,9 @@ __all__ = [
     "Distribution",
     "EstimationInputError",
     "EstimationModel",
+    "FitMethod",
     "GroupBy",
+    "GroupFit",
     "Histogram",
     "HolidayNotice",
     "HolidaySchedule",
@@ -108,8 +133,11 @@ __all__ = [
     "TargetProbabilities",
     "WorkCalendar",
     "WorkItem",
+    "accuracy",
     "add_working_days",
     "analytic_summary",
+    "backtest",
+    "calibrate",
     "fit_marginal",
     "is_positive_semidefinite",
     "is_working_day",

@@ -66,12 +66,15 @@ from estimation._plan import (
 from estimation._storage import ExactSeries, HistogramSeries, quantiles_sorted, summarize_sorted
 from estimation.analytic import analytic_from_plan
 from estimation.calendar import working_dates_for, working_days_between
+from estimation.calibration import CalibrationGroupBy, GroupFit
 from estimation.distributions import TABLE_SIZE
 from estimation.errors import CorrelationRepairWarning, EstimationInputError
 from estimation.model import EstimationModel, Sampling
 from estimation.results import (
     SCHEMA_VERSION,
     AnalyticSummary,
+    CalibratedOutcome,
+    CalibrationFactor,
     Contingency,
     Convergence,
     Outcome,
@@ -110,6 +113,11 @@ AUTO_BATCH = 16_384
 _KEEP_CELLS_BYTES = 64 * 2**20
 _WORKING_BYTES = 64 * 2**20
 _STREAM_VARIABLES, _STREAM_FACTORS, _STREAM_MATRIX, _STREAM_PERCENT, _STREAM_RISKS = range(5)
+# Calibration factors have their own stream: the raw draws are the same with or without
+# calibration (common random numbers), so raw and calibrated results differ only by it.
+_STREAM_CALIBRATION = 5
+# Calibration uniforms stay within [1e-9, 1 − 1e-9] (|z| ≤ 6): bounded factors, bounded bins.
+_CALIBRATION_EDGE = 1e-9
 _Z_CI95 = 1.959963984540054
 
 
@@ -189,11 +197,62 @@ class _Draws:
     percent: Cells
     risk_uniform: FloatArray
     risk_cells: Cells
+    calibration: FloatArray  # factor per calibration group and iteration
+
+
+@dataclass
+class _CalibrationPlan:
+    """Which calibration factor multiplies each phase-role cell of the effort."""
+
+    keys: list[str]  # the group key each factor stands for
+    fits: list[GroupFit]
+    cell_group: npt.NDArray[np.int64]  # phase-role cell → factor index
+    fallback: list[bool]  # the history had no such group: the overall fit applies
+    low: float  # smallest and largest factor that can be drawn
+    high: float
+
+
+def _calibration_plan(model: EstimationModel, plan: Plan) -> _CalibrationPlan | None:
+    calibration = model.calibration
+    if calibration is None:
+        return None
+    by = calibration.group_by
+    phases = np.repeat(np.arange(plan.phase_count), plan.role_count)
+    roles = np.tile(np.arange(plan.role_count), plan.phase_count)
+    if by is CalibrationGroupBy.ROLE:
+        keys, cell_group = list(plan.roles), roles
+    elif by is CalibrationGroupBy.PHASE:
+        keys, cell_group = list(plan.phases), phases
+    else:
+        keys = [model.estimator if by is CalibrationGroupBy.ESTIMATOR else ""]
+        cell_group = np.zeros(plan.role_count * plan.phase_count, dtype=np.int64)
+    fits = [calibration.fit_for(key) for key in keys]
+    fallback = [
+        by is not CalibrationGroupBy.OVERALL and key not in calibration.groups for key in keys
+    ]
+    edges = np.array([_CALIBRATION_EDGE, 1.0 - _CALIBRATION_EDGE])
+    bounds = np.array([fit.factors(edges) for fit in fits])
+    return _CalibrationPlan(
+        keys=keys,
+        fits=fits,
+        cell_group=np.asarray(cell_group, dtype=np.int64),
+        fallback=fallback,
+        low=float(bounds.min()),
+        high=float(bounds.max()),
+    )
 
 
 class _Sampler:
-    def __init__(self, plan: Plan, seed: int, *, lhs: bool) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        seed: int,
+        *,
+        lhs: bool,
+        calibration: _CalibrationPlan | None = None,
+    ) -> None:
         self.plan, self.seed, self.lhs = plan, seed, lhs
+        self.calibration = calibration
 
     def draws(self, chunk: _Chunk) -> _Draws:
         plan, n = self.plan, chunk.rows
@@ -205,6 +264,9 @@ class _Sampler:
             percent=np.empty((len(plan.percent_targets), n), dtype=np.uint16),
             risk_uniform=np.empty((risk_count, n)),
             risk_cells=np.empty((risk_count, n), dtype=np.uint16),
+            calibration=np.empty(
+                (0 if self.calibration is None else len(self.calibration.fits), n)
+            ),
         )
         for block, rows in chunk.blocks():
             width = rows.stop - rows.start
@@ -231,6 +293,12 @@ class _Sampler:
                 _cells(
                     rng, risk_count, width, TABLE_SIZE, lhs=self.lhs, out=out.risk_cells[:, rows]
                 )
+            if self.calibration is not None:
+                rng = _generator(self.seed, _STREAM_CALIBRATION, block)
+                uniforms = _uniforms(rng, len(self.calibration.fits), width, lhs=self.lhs)
+                np.clip(uniforms, _CALIBRATION_EDGE, 1.0 - _CALIBRATION_EDGE, out=uniforms)
+                for index, fit in enumerate(self.calibration.fits):
+                    out.calibration[index, rows] = fit.factors(uniforms[index])
         return out
 
     def tile_cells(self, tile: Tile, chunk: _Chunk, draws: _Draws) -> Cells:
@@ -413,8 +481,17 @@ class _ScenarioStore:
     by_phase: list[Store]
 
     @classmethod
-    def create(cls, plan: Plan, capacity: int, *, exact_breakdown: bool) -> _ScenarioStore:
-        bounds = _breakdown_bounds(plan)
+    def create(
+        cls,
+        plan: Plan,
+        capacity: int,
+        *,
+        exact_breakdown: bool,
+        scale: tuple[float, float] = (1.0, 1.0),
+    ) -> _ScenarioStore:
+        (role_low, role_high), (phase_low, phase_high) = _breakdown_bounds(plan)
+        low, high = min(scale[0], 1.0), max(scale[1], 1.0)
+        bounds = ((role_low * low, role_high * high), (phase_low * low, phase_high * high))
 
         def breakdown(low: FloatArray, high: FloatArray) -> list[Store]:
             if exact_breakdown:
@@ -521,16 +598,39 @@ class _RiskTotals:
 class _Run:
     """State of one simulation while chunks are processed."""
 
-    def __init__(self, plan: Plan, seed: int, *, lhs: bool, capacity: int) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        seed: int,
+        *,
+        lhs: bool,
+        capacity: int,
+        calibration: _CalibrationPlan | None = None,
+    ) -> None:
         self.plan = plan
-        self.sampler = _Sampler(plan, seed, lhs=lhs)
+        self.calibration = calibration
+        self.sampler = _Sampler(plan, seed, lhs=lhs, calibration=calibration)
         self.mitigable = bool(plan.risks.mitigable.any())
         scenarios = 2 if self.mitigable else 1
-        series = scenarios * (plan.role_count + plan.phase_count)
+        copies = 1 if calibration is None else 2
+        series = copies * scenarios * (plan.role_count + plan.phase_count)
         exact = capacity * series * 4 <= _BREAKDOWN_BYTES
         self.stores = [
             _ScenarioStore.create(plan, capacity, exact_breakdown=exact) for _ in range(scenarios)
         ]
+        self.calibrated_stores = (
+            []
+            if calibration is None
+            else [
+                _ScenarioStore.create(
+                    plan,
+                    capacity,
+                    exact_breakdown=exact,
+                    scale=(calibration.low, calibration.high),
+                )
+                for _ in range(scenarios)
+            ]
+        )
         self.sensitivity = _Sensitivity(
             plan.variable_count, len(plan.percent_targets), plan.risks.count
         )
@@ -576,11 +676,18 @@ class _Run:
         effect = _risk_effects(plan, draws, occurs, np.ones(plan.risks.count), chunk)
         scenario = _scenario(plan, base, effect, 0.0)
         self.stores[0].add(scenario)
+        calibrated = None
+        if self.calibration is not None:
+            # One factor per group and iteration, shared by every cell of the group.
+            calibrated = base * draws.calibration[self.calibration.cell_group]
+            self.calibrated_stores[0].add(_scenario(plan, calibrated, effect, 0.0))
         if self.mitigable:
             occurs_mitigated = draws.risk_uniform < plan.risks.post_probability[:, None]
             mitigated = _risk_effects(plan, draws, occurs_mitigated, plan.risks.scale, chunk)
             cost = plan.risks.mitigation_cost
             self.stores[1].add(_scenario(plan, base, mitigated, cost))
+            if calibrated is not None:
+                self.calibrated_stores[1].add(_scenario(plan, calibrated, mitigated, cost))
             self._risk_statistics(chunk, occurs_mitigated, mitigated, scenario=1)
         self._risk_statistics(chunk, occurs, effect, scenario=0)
         if sensitive:
@@ -641,11 +748,11 @@ class _Run:
         return width is not None and width <= tolerance
 
 
-def _automatic_chunk(plan: Plan) -> int:
+def _automatic_chunk(plan: Plan, *, calibrated: bool = False) -> int:
     """Rows per chunk keeping the per-chunk arrays near ``_WORKING_BYTES``."""
     matrix = 0 if plan.matrix_factor is None else plan.matrix_factor.shape[0]
     per_row = (
-        56 * plan.role_count * plan.phase_count  # float64 phase-role arrays
+        (56 + 24 * calibrated) * plan.role_count * plan.phase_count  # float64 phase-role arrays
         + 12 * plan.risks.count
         + 2 * len(plan.percent_targets)
         + 4 * (plan.group_count + matrix)
@@ -735,7 +842,14 @@ def simulate(
         if message.startswith("correlation matrix"):
             warnings_module.warn(message, CorrelationRepairWarning, stacklevel=2)
     capacity = max_iterations if auto else int(iterations)
-    run = _Run(plan, seed, lhs=mode is Sampling.LATIN_HYPERCUBE, capacity=capacity)
+    calibration = _calibration_plan(model, plan)
+    run = _Run(
+        plan,
+        seed,
+        lhs=mode is Sampling.LATIN_HYPERCUBE,
+        capacity=capacity,
+        calibration=calibration,
+    )
     converged = True
     if auto:
         converged = False
@@ -745,7 +859,8 @@ def simulate(
             converged = run.converged(tolerance)
     else:
         assert isinstance(iterations, int)
-        width = _automatic_chunk(plan) if chunk_size is None else chunk_size
+        automatic = _automatic_chunk(plan, calibrated=calibration is not None)
+        width = automatic if chunk_size is None else chunk_size
         run.run(iterations, width, progress, iterations)
     return _result(
         model,
@@ -919,6 +1034,7 @@ def _result(
     analytic = analytic_from_plan(model, plan)
     notes = list(plan.warnings)
     outcomes = [_outcome(model, plan, store, analytic, notes) for store in run.stores]
+    calibrated = _calibrated_outcome(model, plan, run, analytic, notes)
     effort = np.asarray(run.stores[0].effort.values(), dtype=np.float64)  # sorted by now
     convergence = Convergence(
         iterations=run.rows,
@@ -947,6 +1063,45 @@ def _result(
         risks=_risk_summaries(model, plan, run),
         convergence=convergence,
         warnings=tuple(dict.fromkeys(notes)),
+        calibrated=calibrated,
+    )
+
+
+def _calibrated_outcome(
+    model: EstimationModel,
+    plan: Plan,
+    run: _Run,
+    analytic: AnalyticSummary,
+    notes: list[str],
+) -> CalibratedOutcome | None:
+    calibration = run.calibration
+    if calibration is None or model.calibration is None:
+        return None
+    outcomes = [_outcome(model, plan, store, analytic, notes) for store in run.calibrated_stores]
+    by = model.calibration.group_by.value
+    for key, fallback in zip(calibration.keys, calibration.fallback, strict=True):
+        if fallback:
+            notes.append(
+                f"calibration: the history has no {by} {key!r}; the overall factor applies"
+            )
+    factors = tuple(
+        CalibrationFactor(
+            key=key,
+            fit_key=fit.key,
+            method=fit.method,
+            points=fit.points,
+            median=fit.quantile(0.5),
+            p80=fit.quantile(0.8),
+            p90=fit.quantile(0.9),
+        )
+        for key, fit in zip(calibration.keys, calibration.fits, strict=True)
+    )
+    return CalibratedOutcome(
+        calibration=model.calibration,
+        estimator=model.estimator,
+        factors=factors,
+        unmitigated=outcomes[0],
+        mitigated=outcomes[1] if len(outcomes) > 1 else None,
     )
 
 

@@ -26,6 +26,13 @@ Correlation groups
     (one-factor Gaussian copula). An item in several groups gets the sum of their
     copula correlations (which must not exceed 1). Items named in the correlation
     matrix ignore groups. Percent items and risks are independent of everything.
+Calibration
+    With a :class:`~estimation.calibration.Calibration`, the engine also gives a calibrated
+    outcome: in every iteration each calibration group (a role, a phase, the estimate's
+    ``estimator`` or everything) draws one factor from its fitted ratio distribution, and
+    the effort of every work and percent item of the group is multiplied by it; risk
+    impacts are not (they are events of their own). The factors come from a random stream
+    of their own, so the raw outcome is unchanged and the two share every other draw.
 Money
     ``cost = Σ roles cost_day_rate × effort + risk money impacts (+ mitigation costs in
     the mitigated scenario)``; ``price = Σ roles sell_day_rate × effort`` (risk days
@@ -45,6 +52,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from estimation.calendar import WorkCalendar
+from estimation.calibration import Calibration
 from estimation.errors import EstimationInputError
 
 __all__ = [
@@ -645,6 +653,8 @@ class EstimationModel:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     start_date: date | None = None
     settings: Settings = field(default_factory=Settings)
+    calibration: Calibration | None = None
+    estimator: str = ""
 
     def __post_init__(self) -> None:
         for name in ("items", "roles", "phases", "percent_items", "risks", "correlation_groups"):
@@ -753,6 +763,10 @@ def _check_types(model: EstimationModel) -> None:
         raise EstimationInputError(
             f"model: correlation_matrix={matrix!r} is not a CorrelationMatrix"
         )
+    if model.calibration is not None and not isinstance(model.calibration, Calibration):
+        raise EstimationInputError(f"model: calibration={model.calibration!r} is not a Calibration")
+    if not isinstance(model.estimator, str):
+        raise EstimationInputError(f"model: estimator={model.estimator!r} is not a string")
 
 
 def _unique(kind: str, codes: Iterable[str]) -> set[str]:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from estimation._codec import decode, encode
+from estimation.calibration import Calibration, FitMethod
 from estimation.errors import EstimationInputError
 from estimation.model import Sampling
 
@@ -19,6 +20,8 @@ __all__ = [
     "PERCENTILE_LEVELS",
     "SCHEMA_VERSION",
     "AnalyticSummary",
+    "CalibratedOutcome",
+    "CalibrationFactor",
     "Contingency",
     "Convergence",
     "Histogram",
@@ -218,6 +221,39 @@ class Convergence:
 
 
 @dataclass(frozen=True)
+class CalibrationFactor:
+    """The factor one calibration group applied: its source fit and its quantiles.
+
+    ``key`` is the model's group (a role, a phase, the estimator, or "" for everything);
+    ``fit_key`` the history group it was drawn from ("" when the overall fit stood in).
+    """
+
+    key: str
+    fit_key: str
+    method: FitMethod
+    points: int
+    median: float
+    p80: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class CalibratedOutcome:
+    """The same simulation with each group's effort multiplied by its calibration factor.
+
+    Same seed and the same raw draws (common random numbers): the differences from the raw
+    outcome are due to the calibration alone. ``calibration`` is the full fit used, so the
+    result can be reproduced from the stored data.
+    """
+
+    calibration: Calibration
+    estimator: str
+    factors: tuple[CalibrationFactor, ...]
+    unmitigated: Outcome
+    mitigated: Outcome | None
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """Everything one simulation produced.
 
@@ -242,6 +278,7 @@ class SimulationResult:
     risks: tuple[RiskSummary, ...]
     convergence: Convergence
     warnings: tuple[str, ...]
+    calibrated: CalibratedOutcome | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data."""
@@ -260,6 +297,8 @@ class SimulationResult:
             raise EstimationInputError(
                 f"result: schema_version={version!r} is not the supported {SCHEMA_VERSION}"
             )
+        if "calibrated" not in data:  # stored before calibration existed: same schema otherwise
+            data = {**data, "calibrated": None}
         result: SimulationResult = decode(cls, data)
         return result
 
