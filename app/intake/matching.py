@@ -49,7 +49,28 @@ NAME_WEIGHT = 2.0
 TAG_WEIGHT = 1.5
 DESCRIPTION_WEIGHT = 1.0
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Particles split CJK runs: a bigram across one (与行 in 与行内系统对接) is never a word.
+_PARTICLES = "的与和或了"
+
+
+def _cjk_class() -> str:
+    """The CJK ideograph ranges as a regex class body, without the particles."""
+    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+    for particle in sorted(map(ord, _PARTICLES)):
+        ranges = [
+            piece
+            for low, high in ranges
+            for piece in (
+                ((low, particle - 1), (particle + 1, high))
+                if low <= particle <= high
+                else ((low, high),)
+            )
+            if piece[0] <= piece[1]
+        ]
+    return "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges)
+
+
+_CJK = _cjk_class()
 _TOKEN = re.compile(rf"([{_CJK}]+)|([A-Za-z][A-Za-z0-9]*(?:-[0-9]+)?|[0-9]+[A-Za-z][A-Za-z0-9]*)")
 _FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _CODE = re.compile(r"^[a-z][a-z0-9]*-[0-9]+$")
