@@ -8,6 +8,7 @@ taking the write lock up front (and waiting for it with the busy timeout) gave n
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +29,22 @@ from app.errors import BidwrightError
 BEGIN_MODE_OPTION = "sqlite_begin_mode"
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns as strict JSON: NaN or infinity is an error here, not invalid JSON that
+    PostgreSQL refuses later; Chinese stays readable and half the size."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     """Create an engine; for SQLite, install the pragmas and explicit BEGIN handling."""
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            json_serializer=_json_text,
+            json_deserializer=json.loads,
+        )
 
     in_memory = url in {"sqlite://", "sqlite:///:memory:"}
     if not in_memory:
@@ -41,6 +54,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         poolclass=StaticPool if in_memory else None,
+        json_serializer=_json_text,
+        json_deserializer=json.loads,
     )
     _install_sqlite_hooks(engine, busy_timeout_ms=busy_timeout_ms, file_backed=not in_memory)
     return engine

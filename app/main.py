@@ -1,5 +1,6 @@
 """FastAPI application factory."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,6 +38,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     mark_interrupted_runs(app.state.database)
+    # Everything alive now (modules, templates, mappers) lives as long as the process:
+    # moving it out of the collector's generations stops every request that allocates
+    # a few thousand objects from paying for rescanning it (half of a 200-line page).
+    gc.collect()
+    gc.freeze()
     yield
     app.state.database.dispose()
 

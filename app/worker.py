@@ -12,6 +12,7 @@ long runs queued; beyond that the request is refused at once with 503 and a
 """
 
 import atexit
+import gc
 import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,6 +57,12 @@ def _execute_in_child(database_url: str, run_id: int, report_progress: bool) -> 
     execute_run(_child_database(database_url), run_id, report_progress=report_progress)
 
 
+def _prepare_child() -> None:
+    """Leave the modules a child imported out of the collector's scans (see app.main)."""
+    gc.collect()
+    gc.freeze()
+
+
 _pools: dict[str, ProcessPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
@@ -66,7 +73,9 @@ def _pool(kind: str) -> ProcessPoolExecutor:
         if kind not in _pools:
             # "spawn": a clean interpreter, no copy of the server's threads, locks or sockets.
             context = multiprocessing.get_context("spawn")
-            _pools[kind] = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            _pools[kind] = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_prepare_child
+            )
         return _pools[kind]
 
 

@@ -1,15 +1,19 @@
 """View-models of an estimate revision for the pages: plain data, no lazy loads."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Row, func
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from app.errors import NotFoundError
 from app.models import (
     EstimateLine,
+    EstimateLineRole,
     EstimateRevision,
     Risk,
     Role,
@@ -17,6 +21,8 @@ from app.models import (
 )
 from app.services.catalog import roles_by_code
 from app.vocabulary import PHASE_LABELS, UNIT_LABELS, ItemKind, Language, Phase, Unit
+
+RUNS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class RevisionView:
     exclusions: list[tuple[int, str]]
     team: list[tuple[Role, float]]
     runs: list[RunRow]
+    run_count: int
     other_revisions: list[tuple[int, int]] = field(default_factory=list)
     start_date: date | None = None
 
@@ -124,18 +131,23 @@ def unit_label(unit: str, language: Language) -> str:
     return zh if language == Language.ZH else en
 
 
-def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) -> LineView:
-    values = [
-        RoleValues(
-            role_id=role.role_id,
-            role_code=roles[role.role_id].code,
-            optimistic=role.effective[0],
-            most_likely=role.effective[1],
-            pessimistic=role.effective[2],
-            overridden=role.is_overridden,
-        )
-        for role in line.roles
-    ]
+def _role_values(role: "EstimateLineRole | Row[Any]", roles: dict[int, Role]) -> RoleValues:
+    """Per-role values from an ORM row or a plain column row (same attribute names)."""
+    overridden = role.override_most_likely is not None
+    prefix = "override_" if overridden else ""
+    return RoleValues(
+        role_id=role.role_id,
+        role_code=roles[role.role_id].code,
+        optimistic=getattr(role, f"{prefix}optimistic"),
+        most_likely=getattr(role, f"{prefix}most_likely"),
+        pessimistic=getattr(role, f"{prefix}pessimistic"),
+        overridden=overridden,
+    )
+
+
+def _assemble_line(
+    line: "EstimateLine | Row[Any]", values: list[RoleValues], language: Language
+) -> LineView:
     is_percent = line.kind == ItemKind.PERCENT
     scale = line.quantity * line.complexity_factor
     return LineView(
@@ -152,6 +164,51 @@ def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) ->
         roles=values,
         most_likely_days=None if is_percent else sum(v.most_likely for v in values) * scale,
     )
+
+
+def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) -> LineView:
+    return _assemble_line(line, [_role_values(role, roles) for role in line.roles], language)
+
+
+_LINE_COLUMNS = tuple(
+    getattr(EstimateLine, name)
+    for name in (
+        "id", "lock_version", "code", "name_zh", "name_en", "phase", "unit", "kind",
+        "quantity", "complexity_factor", "note",
+    )
+)  # fmt: skip
+_ROLE_COLUMNS = tuple(
+    getattr(EstimateLineRole, name)
+    for name in (
+        "line_id", "role_id", "optimistic", "most_likely", "pessimistic",
+        "override_optimistic", "override_most_likely", "override_pessimistic",
+    )
+)  # fmt: skip
+
+
+def _line_views(
+    session: Session, revision_id: int, roles: dict[int, Role], language: Language
+) -> list[LineView]:
+    """The revision's lines read as plain column rows.
+
+    A 200-line revision has some 800 line and role rows; building ORM objects for them
+    cost most of the page's time, and the page only reads them.
+    """
+    role_rows = session.exec(
+        select(*_ROLE_COLUMNS)
+        .join(EstimateLine, col(EstimateLine.id) == col(EstimateLineRole.line_id))
+        .where(EstimateLine.revision_id == revision_id)
+        .order_by(col(EstimateLineRole.id))
+    )
+    values_by_line: dict[int, list[RoleValues]] = defaultdict(list)
+    for row in role_rows:
+        values_by_line[row.line_id].append(_role_values(row, roles))
+    lines = session.exec(
+        select(*_LINE_COLUMNS)
+        .where(EstimateLine.revision_id == revision_id)
+        .order_by(col(EstimateLine.position), col(EstimateLine.id))
+    )
+    return [_assemble_line(line, values_by_line[line.id], language) for line in lines]
 
 
 def _risk_view(risk: Risk, roles: dict[int, Role], language: Language) -> RiskView:
@@ -175,28 +232,43 @@ def _risk_view(risk: Risk, roles: dict[int, Role], language: Language) -> RiskVi
     )
 
 
+_RUN_COLUMNS = tuple(
+    getattr(SimulationRun, name)
+    for name in ("id", "status", "created_at", "iterations", "seed", "summary")
+)
+
+
 def _run_rows(session: Session, revision_id: int) -> list[RunRow]:
+    """The latest runs, newest first: a busy revision has hundreds, the page shows a few."""
     runs = session.exec(
-        select(SimulationRun)
+        select(*_RUN_COLUMNS)
         .where(SimulationRun.revision_id == revision_id)
         .order_by(col(SimulationRun.id).desc())
+        .limit(RUNS_SHOWN)
     )
     rows = []
-    for run in runs:
-        summary = run.summary or {}
-        price = summary.get("price_p80")
+    for run_id, status, created_at, iterations, seed, summary in runs:
+        price = (summary or {}).get("price_p80")
         rows.append(
             RunRow(
-                id=run.id or 0,
-                status=run.status.value,
-                created_at=run.created_at,
-                iterations=run.iterations,
-                seed=run.seed,
+                id=run_id or 0,
+                status=status.value,
+                created_at=created_at,
+                iterations=iterations,
+                seed=seed,
                 price_p80=Decimal(str(price)) if price is not None else None,
-                effort_p80=summary.get("effort_p80"),
+                effort_p80=(summary or {}).get("effort_p80"),
             )
         )
     return rows
+
+
+def _run_count(session: Session, revision_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(SimulationRun)
+        .where(SimulationRun.revision_id == revision_id)
+    ).one()
 
 
 def revision_view(session: Session, revision_id: int, language: Language) -> RevisionView:
@@ -204,7 +276,6 @@ def revision_view(session: Session, revision_id: int, language: Language) -> Rev
         select(EstimateRevision)
         .where(EstimateRevision.id == revision_id)
         .options(
-            selectinload(EstimateRevision.lines).selectinload(EstimateLine.roles),  # type: ignore[arg-type]
             selectinload(EstimateRevision.risks),  # type: ignore[arg-type]
             selectinload(EstimateRevision.statements),  # type: ignore[arg-type]
             selectinload(EstimateRevision.staffing),  # type: ignore[arg-type]
@@ -231,12 +302,13 @@ def revision_view(session: Session, revision_id: int, language: Language) -> Rev
         catalog_version_id=revision.catalog_version_id,
         rate_card_id=revision.rate_card_id,
         settings=settings_values(revision),
-        lines=[line_view(line, roles, language) for line in revision.lines],
+        lines=_line_views(session, revision_id, roles, language),
         risks=[_risk_view(risk, roles, language) for risk in revision.risks],
         assumptions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "assumption"],
         exclusions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "exclusion"],
         team=[(role, staffing.get(role.id or 0, 0.0)) for role in roles.values()],
-        runs=_run_rows(session, revision.id or 0),
+        runs=_run_rows(session, revision_id),
+        run_count=_run_count(session, revision_id),
         other_revisions=[(r.id or 0, r.number) for r in estimate.revisions if r.id != revision.id],
         start_date=revision.start_date,
     )

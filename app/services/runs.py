@@ -5,7 +5,6 @@ ones run in a worker process (``app.worker``) so they never hold up other users.
 """
 
 import itertools
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -162,11 +161,16 @@ def execute_run(database: Engine, run_id: int, *, report_progress: bool = False)
         logger.exception("run %s failed", run_id)
         _finish(database, run_id, error="the engine failed unexpectedly; the error is logged")
         return
-    _finish(database, run_id, result=result)
+    _finish(database, run_id, result=result, currency=snapshot["currency"])
 
 
 def _finish(
-    database: Engine, run_id: int, *, result: engine.SimulationResult | None = None, error: str = ""
+    database: Engine,
+    run_id: int,
+    *,
+    result: engine.SimulationResult | None = None,
+    currency: str = "",
+    error: str = "",
 ) -> None:
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
@@ -177,8 +181,8 @@ def _finish(
         if result is None:
             run.status, run.error = RunStatus.FAILED, error
             return
-        run.result = json.loads(result.to_json())
-        run.summary = summarize(result, currency=run.input_snapshot["currency"])
+        run.result = result.to_dict()  # the column's JSON type serialises it, once
+        run.summary = summarize(result, currency=currency)
         run.status = RunStatus.SUCCEEDED
 
 

@@ -1,6 +1,7 @@
 """Chinese for run results and revision comparisons."""
 
 MESSAGES: dict[str, str] = {
+    "Showing the latest runs:": "显示最近的运行：",
     "Budget and date together": "同时满足预算与日期",
     "Contingency at": "置信水平下的风险储备",
     "Convergence: P80 effort": "收敛性：P80 工作量",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import estimation.engine
 from estimation import SimulationResult, reference_model, simulate
+from estimation._storage import _sorted_histogram
 
 MODEL = reference_model(items=60, correlation_groups=3, risks=5)
 
@@ -36,3 +40,26 @@ def test_histogram_breakdowns_do_not_depend_on_the_chunk_size(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert _run(monkeypatch, 0, 8_192) == _run(monkeypatch, 0, 65_536)
+
+
+@given(
+    values=st.lists(
+        st.floats(min_value=0, max_value=1e7, allow_nan=False).map(lambda v: round(v, 2)),
+        min_size=1,
+        max_size=400,
+    ),
+    bins=st.integers(min_value=1, max_value=60),
+)
+def test_histograms_of_sorted_data_count_exactly_as_numpy_does(
+    values: list[float], bins: int
+) -> None:
+    ordered = np.sort(np.array(values))
+    counts, edges = _sorted_histogram(ordered, bins)
+    if ordered[-1] > ordered[0]:
+        expected_counts, expected_edges = np.histogram(
+            ordered, bins=bins, range=(ordered[0], ordered[-1])
+        )
+        assert counts.tolist() == expected_counts.tolist()
+        assert edges.tolist() == expected_edges.tolist()
+    else:
+        assert counts.tolist() == [len(values)]

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app import worker
 from app.models import EstimateLine, EstimateRevision, SimulationRun
+from app.services.revision_view import RUNS_SHOWN
 from app.vocabulary import AccessRole, RunStatus
 from tests.web.conftest import Browser
 
@@ -191,3 +192,15 @@ def test_interactive_runs_beyond_the_free_slots_are_refused_not_queued_forever(
     assert response.headers["retry-after"] == "5"
     with Session(seeded) as session:
         assert session.exec(select(SimulationRun)).all() == []
+
+
+def test_the_revision_page_lists_the_latest_runs_and_says_how_many_there_are(
+    open_as: Open, seeded: Engine
+) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    revision_id = _revision(seeded).id
+    run_ids = [_run(browser, revision_id) for _ in range(RUNS_SHOWN + 2)]
+    page = browser.get(f"/revisions/{revision_id}").text
+    listed = [int(number) for number in re.findall(r'<a href="/runs/(\d+)">', page)]
+    assert listed == sorted(run_ids, reverse=True)[:RUNS_SHOWN]
+    assert f"{RUNS_SHOWN} / {RUNS_SHOWN + 2}" in page
