@@ -304,6 +304,8 @@ def _profile_terms(entry: CatalogEntry) -> dict[str, float]:
 # a long requirement with one matching word then scores lower than a short one, but junk
 # bigrams across word boundaries (持单 in 支持单点登录) do not drown the real matches.
 UNSEEN_TERM_SHARE = 0.5
+# Texts scored per dense block: 4,096 × 500 items is 16 MB of float64 scores.
+BLOCK_TEXTS = 4_096
 _IGNORED = -1
 
 
@@ -437,23 +439,30 @@ class MatchIndex:
     ) -> list[list[Match]]:
         """Per text, up to ``k`` entries scoring above ``threshold`` (and above 0), best first.
 
-        Identical texts (after normalisation) are scored once.
+        Identical texts (after normalisation) are scored once; texts are scored in blocks
+        of ``BLOCK_TEXTS`` so the dense score matrix stays small whatever the list size.
         """
         if not texts or not self.entries:
             return [[] for _ in texts]
         normalised = [normalise(text) for text in texts]
         unique = list(dict.fromkeys(normalised))
-        queries = self._queries(unique)
+        by_text: dict[str, list[Match]] = {}
+        for first in range(0, len(unique), BLOCK_TEXTS):
+            block = unique[first : first + BLOCK_TEXTS]
+            by_text.update(zip(block, self._block_matches(block, k, threshold), strict=True))
+        return [list(by_text[text]) for text in normalised]
+
+    def _block_matches(self, texts: list[str], k: int, threshold: float) -> list[list[Match]]:
+        queries = self._queries(texts)
         scores = self._scores(queries)
         candidates, picked = _top_k(scores, min(k, scores.shape[1]))
         keep = (picked > 0.0) & (picked >= threshold)
         surfaces = self._surfaces(queries, candidates, keep)
         item_ids = self.item_ids.tolist()
         width = candidates.shape[1]
-        by_text: dict[str, list[Match]] = {}
-        rows = zip(unique, candidates.tolist(), picked.tolist(), keep.tolist(), strict=True)
-        for row, (text, row_candidates, row_scores, row_keep) in enumerate(rows):
-            by_text[text] = [
+        rows = zip(candidates.tolist(), picked.tolist(), keep.tolist(), strict=True)
+        return [
+            [
                 Match(
                     item_id=item_ids[candidate],
                     score=round(score, 4),
@@ -464,7 +473,8 @@ class MatchIndex:
                 )
                 if kept
             ]
-        return [list(by_text[text]) for text in normalised]
+            for row, (row_candidates, row_scores, row_keep) in enumerate(rows)
+        ]
 
     def _surfaces(
         self, queries: _Queries, candidates: np.ndarray, keep: np.ndarray
