@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # Forms and JSON are small; only file uploads may approach max_upload_bytes.
     max_request_bytes: int = Field(default=55 * 1024 * 1024, gt=0)
+    # Bid intake: rows a requirement workbook may hold, how long an unconfirmed upload is
+    # kept, and after how many days an answer-library entry counts as stale.
+    intake_max_rows: int = Field(default=100_000, gt=0)
+    intake_draft_hours: int = Field(default=24, gt=0)
+    answer_stale_days: int = Field(default=365, gt=0)
     session_idle_timeout: timedelta = timedelta(hours=2)
     session_absolute_timeout: timedelta = timedelta(hours=12)
     login_failures_per_account_per_hour: int = Field(default=20, ge=1, le=100)
