@@ -97,7 +97,7 @@ def _each(words: str, value: Compliance) -> dict[str, Compliance]:
 # Keys are normalised (see _normalise): lower case, no spaces or punctuation.
 _SYNONYMS: dict[str, Compliance] = {
     **_each(
-        "yes y comply complies compliant compliance fullycomply fullycompliant full fully "
+        "yes y comply complies compliant fullycomply fullycompliant full fully "
         "meets met meet c fc supported support ok true 满足 完全满足 符合 完全符合 无偏离 "
         "是 支持 具备 ✓ √ ✔",
         Compliance.COMPLY,
@@ -167,7 +167,11 @@ def parse_compliance(text: str) -> Compliance | None:
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in the customer's file; row and column are 1-based, None if whole-sheet."""
+    """One problem in the customer's file; row and column are 1-based, None if whole-sheet.
+
+    >>> Problem("Req", 12, 3, "empty").location, Problem("Req", 12, None, "x").location
+    ('Req!C12', 'Req, row 12')
+    """
 
     sheet: str
     row: int | None
@@ -179,8 +183,9 @@ class Problem:
         """``Sheet1!C12`` style, the way a bid team finds the cell in Excel."""
         if self.row is None:
             return self.sheet
-        letters = column_letters(self.column) if self.column else ""
-        return f"{self.sheet}!{letters}{self.row}"
+        if self.column is None:
+            return f"{self.sheet}, row {self.row}"
+        return f"{self.sheet}!{column_letters(self.column)}{self.row}"
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
@@ -352,6 +357,9 @@ class ParsedWorkbook:
     sheets: tuple[SheetInfo, ...]
     fingerprint: str  # sha256 of sheet names + detected header texts
     data: tuple[SheetData, ...] = field(default=(), repr=False)
+    # The header blocks the reader found (it needs them for the fingerprint); the
+    # proposal starts from them instead of detecting twice.
+    detected: tuple[BlockMapping, ...] = field(default=(), repr=False, compare=False)
 
     @cached_property
     def _by_name(self) -> dict[str, SheetData]:
