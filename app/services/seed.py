@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.services import catalog as catalog_service
 from app.services import estimates as estimate_service
+from app.services.history_seed import seed_history
 from app.vocabulary import OpportunityStatus, StatementKind, VersionStatus
 
 
@@ -103,6 +104,9 @@ def seed_all(session: Session, data_dir: Path) -> SeedReport:
     demo = data_dir / "demo.yaml"
     if demo.exists():
         seed_demo(session, demo, report)
+    created, kept = seed_history(session, data_dir / "history")
+    report.created += created
+    report.kept += kept
     return report
 
 
