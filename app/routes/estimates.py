@@ -10,7 +10,15 @@ from starlette.concurrency import run_in_threadpool
 from app import forms
 from app.deps import SessionDep
 from app.errors import ConcurrentEditError, FieldError, NotFoundError
-from app.models import EstimateLine, Risk, Statement, ThreePoint, User
+from app.models import (
+    CalibrationGrouping,
+    EstimateLine,
+    PriceBasis,
+    Risk,
+    Statement,
+    ThreePoint,
+    User,
+)
 from app.security import CurrentUser, csrf_protect, require
 from app.services import catalog as catalog_service
 from app.services import estimates as estimate_service
@@ -270,6 +278,15 @@ def _parse_settings(form: dict[str, str]) -> dict[str, Any]:
         "rho_within_role": forms.number(
             "rho_within_role", form.get("rho_within_role") or "0", minimum=0, below=1
         ),
+        "calibration": forms.choice(
+            "calibration", form.get("calibration") or "off", CalibrationGrouping
+        ).value,
+        "calibration_estimator": forms.text(
+            "calibration_estimator", form.get("calibration_estimator"), max_length=100
+        ),
+        "price_basis": forms.choice(
+            "price_basis", form.get("price_basis") or "raw", PriceBasis
+        ).value,
     }
 
 

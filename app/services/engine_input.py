@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 import estimation as engine
 from app.errors import BidwrightError, NotFoundError
 from app.models import EstimateLine, EstimateRevision, RateCard, Role
+from app.services import history
 from app.services.catalog import roles_by_code
 from app.vocabulary import ItemKind, Phase
 
@@ -94,6 +95,7 @@ def build_snapshot(
         "correlation_groups": _correlation_groups(revision, roles),
         "calendar": _calendar(data_dir),
         "start_date": revision.start_date.isoformat() if revision.start_date else None,
+        **_calibration(session, revision),
         "settings": {
             "confidence": revision.confidence_level,
             "range_interpretation": revision.ranges_are.value,
@@ -102,6 +104,26 @@ def build_snapshot(
             "target_budget": float(revision.target_budget) if revision.target_budget else None,
             "target_date": revision.target_date.isoformat() if revision.target_date else None,
         },
+    }
+
+
+def _calibration(session: Session, revision: EstimateRevision) -> dict[str, Any]:
+    """The calibration fitted on today's history, stored whole so the run can be reproduced."""
+    price_basis = revision.price_basis
+    if revision.calibration == "off":
+        return {"calibration": None, "estimator": "", "price_basis": "raw"}
+    calibration, coverage = history.revision_calibration(session, revision)
+    if calibration is None:
+        raise RunInputError(
+            "calibration needs at least 3 past projects with estimates and actuals: "
+            "record history on the Calibration page, or turn calibration off"
+        )
+    return {
+        "calibration": calibration.to_dict(),
+        "calibration_source": history.calibration_source(calibration),
+        "calibration_coverage": coverage,
+        "estimator": revision.calibration_estimator,
+        "price_basis": price_basis,
     }
 
 
@@ -258,6 +280,10 @@ def model_from_snapshot(snapshot: dict[str, Any]) -> engine.EstimationModel:
             holiday_years=frozenset(calendar["holiday_years"]),
         ),
         start_date=date.fromisoformat(snapshot["start_date"]) if snapshot["start_date"] else None,
+        calibration=engine.Calibration.from_dict(snapshot["calibration"])
+        if snapshot.get("calibration")
+        else None,
+        estimator=snapshot.get("estimator", ""),
         settings=engine.Settings(
             confidence=settings["confidence"],
             range_interpretation=engine.RangeInterpretation(settings["range_interpretation"]),

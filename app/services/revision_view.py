@@ -329,5 +329,8 @@ def settings_values(revision: EstimateRevision) -> dict[str, object]:
         "target_date": revision.target_date.isoformat() if revision.target_date else "",
         "rho_within_phase": groups.get(("phase", "*"), 0.0),
         "rho_within_role": groups.get(("role", "*"), 0.0),
+        "calibration": revision.calibration,
+        "calibration_estimator": revision.calibration_estimator,
+        "price_basis": revision.price_basis,
         "notes": revision.notes,
     }

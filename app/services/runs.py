@@ -161,7 +161,13 @@ def execute_run(database: Engine, run_id: int, *, report_progress: bool = False)
         logger.exception("run %s failed", run_id)
         _finish(database, run_id, error="the engine failed unexpectedly; the error is logged")
         return
-    _finish(database, run_id, result=result, currency=snapshot["currency"])
+    _finish(
+        database,
+        run_id,
+        result=result,
+        currency=snapshot["currency"],
+        price_basis=snapshot.get("price_basis", "raw"),
+    )
 
 
 def _finish(
@@ -170,6 +176,7 @@ def _finish(
     *,
     result: engine.SimulationResult | None = None,
     currency: str = "",
+    price_basis: str = "raw",
     error: str = "",
 ) -> None:
     with write_session(database) as session:
@@ -182,12 +189,18 @@ def _finish(
             run.status, run.error = RunStatus.FAILED, error
             return
         run.result = result.to_dict()  # the column's JSON type serialises it, once
-        run.summary = summarize(result, currency=currency)
+        run.summary = summarize(result, currency=currency, price_basis=price_basis)
         run.status = RunStatus.SUCCEEDED
 
 
-def summarize(result: engine.SimulationResult, *, currency: str) -> dict[str, Any]:
-    """The headline figures kept beside the full result (dashboards, lists, comparisons)."""
+def summarize(
+    result: engine.SimulationResult, *, currency: str, price_basis: str = "raw"
+) -> dict[str, Any]:
+    """The headline figures kept beside the full result (dashboards, lists, comparisons).
+
+    With a calibrated result, ``summary["calibrated"]`` holds its figures too, and the
+    quote's ``price_at_confidence`` is the one of ``price_basis`` (recorded as such).
+    """
     outcome = result.unmitigated
     summary: dict[str, Any] = {"currency": currency, "confidence": outcome.contingency.confidence}
     for level in ("P50", "P80", "P90"):
@@ -201,7 +214,25 @@ def summarize(result: engine.SimulationResult, *, currency: str) -> dict[str, An
     summary["price_at_confidence"] = money_text(
         value_at(outcome.price, outcome.contingency.confidence)
     )
+    summary["price_basis"] = "raw"
+    if result.calibrated is not None:
+        _add_calibrated(summary, result.calibrated.unmitigated, price_basis=price_basis)
     return summary
+
+
+def _add_calibrated(summary: dict[str, Any], outcome: engine.Outcome, *, price_basis: str) -> None:
+    figures: dict[str, Any] = {}
+    for level in ("P50", "P80", "P90"):
+        figures[f"effort_{level.lower()}"] = round(outcome.effort.percentiles[level], 2)
+        figures[f"price_{level.lower()}"] = money_text(outcome.price.percentiles[level])
+    figures["price_at_confidence"] = money_text(
+        value_at(outcome.price, outcome.contingency.confidence)
+    )
+    summary["calibrated"] = figures
+    summary["raw_price_at_confidence"] = summary["price_at_confidence"]
+    if price_basis == "calibrated":
+        summary["price_at_confidence"] = figures["price_at_confidence"]
+        summary["price_basis"] = "calibrated"
 
 
 def value_at(series: engine.SeriesSummary, probability: float) -> float:
