@@ -392,7 +392,7 @@ def option_run(values: Sequence[CellValue]) -> list[int]:
 def _option_label(value: CellValue) -> Compliance | None:
     if not isinstance(value, str) or len(value.strip()) > 14:
         return None
-    return parse_compliance(value)
+    return parse_compliance(value, whole=True)
 
 
 def _with_option_row(sheet: SheetData, row: int) -> tuple[int, ...]:
@@ -535,7 +535,7 @@ def _apply_dropdown(sheet: SheetData, column: _Column, first: int, last: int) ->
         return
     for row in range(first, min(last, first + 5) + 1):
         options = sheet.options_at(row, column.column)
-        if sum(1 for option in options if parse_compliance(option)) >= 2:
+        if sum(1 for option in options if parse_compliance(option, whole=True)) >= 2:
             column.role, column.options = ColumnRole.COMPLIANCE, options
             return
 
@@ -561,7 +561,7 @@ def _apply_content(column: _Column, *, sample_rows: int) -> None:
 
 
 def _is_answer_word(value: CellValue) -> bool:
-    return isinstance(value, str) and len(value) <= 20 and parse_compliance(value) is not None
+    return isinstance(value, str) and parse_compliance(value, whole=True) is not None
 
 
 def _is_id_value(value: CellValue) -> bool:

@@ -205,7 +205,7 @@ class _BlockReader:
                     )
                 )
             parts.append(value)
-        marked = [c for c in self.columns(ColumnRole.OPTION) if _is_cross(self.text(row, c))]
+        marked = [c for c in self.columns(ColumnRole.OPTION) if is_cross(self.text(row, c))]
         if len(marked) > 1:
             labels = ", ".join(_option_name(column) for column in marked)
             self.problems.append(
@@ -241,7 +241,8 @@ def _is_plain_id(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z]{0,8}[-_.]?\d+(?:[-_.]\d+)*\.?", text.strip()))
 
 
-def _is_cross(text: str) -> bool:
+def is_cross(text: str) -> bool:
+    """An answer mark in an X-column: X, ✓, √, ●, 1, Yes…"""
     return _key(text) in _CROSSES
 
 

@@ -147,7 +147,7 @@ def _with_validations(
 def read_csv(data: bytes, file_name: str, max_rows: int) -> SheetData:
     """A CSV file as one sheet named after the file; UTF-8 (with or without BOM) or GB18030."""
     text = decode_text(data, file_name)
-    dialect = _sniff(text[:65536])
+    dialect = sniff_dialect(text[:65536])
     rows: list[tuple[CellValue, ...]] = []
     for values in csv.reader(io.StringIO(text, newline=""), dialect):
         if len(rows) == max_rows:
@@ -155,7 +155,12 @@ def read_csv(data: bytes, file_name: str, max_rows: int) -> SheetData:
         rows.append(_trim_row(values))
     while rows and not rows[-1]:
         rows.pop()
-    return SheetData(name=PurePath(file_name).stem or "CSV", rows=tuple(rows))
+    return SheetData(name=csv_sheet_name(file_name), rows=tuple(rows))
+
+
+def csv_sheet_name(file_name: str) -> str:
+    """A CSV file has one sheet; it is named after the file."""
+    return PurePath(file_name).stem or "CSV"
 
 
 def decode_text(data: bytes, file_name: str) -> str:
@@ -170,7 +175,8 @@ def decode_text(data: bytes, file_name: str) -> str:
     raise refuse(file_name, "the CSV file is neither UTF-8 nor GBK/GB18030 text")
 
 
-def _sniff(sample: str) -> type[csv.Dialect] | csv.Dialect:
+def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    """The delimiter (, ; tab |) and quoting the file uses; Excel's comma if unclear."""
     try:
         return csv.Sniffer().sniff(sample, delimiters=_CSV_DELIMITERS)
     except csv.Error:

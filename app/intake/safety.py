@@ -90,6 +90,16 @@ def check_upload(data: bytes, file_name: str, *, max_bytes: int, max_rows: int) 
     return UploadCheck(kind=_text_kind(data, file_name))
 
 
+def sniff_kind(data: bytes, file_name: str) -> str:
+    """The kind of a file already accepted once (for write-back): magic bytes only."""
+    if data.startswith(OLE2_MAGIC):
+        return _ole2_kind(data, file_name)
+    if data.startswith(ZIP_MAGIC):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _package_kind(archive, file_name)
+    return _text_kind(data, file_name)
+
+
 def _ole2_kind(data: bytes, file_name: str) -> str:
     """Legacy binary files: an .xls workbook, or an encrypted .xlsx in an OLE2 wrapper."""
     # Stream names sit in the directory sectors as UTF-16; a byte search finds them
@@ -122,6 +132,7 @@ def _text_kind(data: bytes, file_name: str) -> str:
 
 
 def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int) -> UploadCheck:
+    _refuse_other_office_files(data, file_name)
     try:
         check_xlsx_archive(data, file_name=file_name, max_bytes=max_bytes)
     except ImportRejectedError as error:
@@ -134,6 +145,19 @@ def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int
         extent = extents.get(sheet.part, SheetExtent())
         _check_extent(file_name, sheet.name, extent, max_rows=max_rows)
     return UploadCheck(kind=kind, extents=extents)
+
+
+def _refuse_other_office_files(data: bytes, file_name: str) -> None:
+    """A Word or PowerPoint file renamed .xlsx gets a message that says so."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.NameToInfo)
+    except (zipfile.BadZipFile, ValueError):
+        return  # check_xlsx_archive words the refusal of a damaged package
+    if "word/document.xml" in names:
+        raise refuse(file_name, "this is a Word document renamed, not an Excel workbook")
+    if "ppt/presentation.xml" in names:
+        raise refuse(file_name, "this is a PowerPoint file renamed, not an Excel workbook")
 
 
 def _package_kind(archive: zipfile.ZipFile, file_name: str) -> str:

@@ -145,8 +145,11 @@ def deviation_label(value: Compliance, language: str = "zh") -> str:
     return _DEVIATIONS["zh" if language.startswith("zh") else "en"][value]
 
 
-def parse_compliance(text: str) -> Compliance | None:
+def parse_compliance(text: str, *, whole: bool = False) -> Compliance | None:
     """Read an answer in whatever words the customer's file uses; None if it is not one.
+
+    With ``whole=True`` the entire cell must be an answer word ("Yes", "部分满足"), not
+    merely start with one ("Yes, via SSO"): that is what tells an answer column apart.
 
     >>> [str(parse_compliance(text)) for text in ("In-Part", "部分满足，见说明", "N/A")]
     ['partial', 'partial', 'not_applicable']
@@ -154,8 +157,8 @@ def parse_compliance(text: str) -> Compliance | None:
     key = _normalise(text)
     if not key:
         return None
-    if key in _SYNONYMS:
-        return _SYNONYMS[key]
+    if key in _SYNONYMS or whole:
+        return _SYNONYMS.get(key)
     first_word = re.split(r"[\s,;:.()（），。：；\-]+", unicodedata.normalize("NFKC", text).strip())
     if first_word and _normalise(first_word[0]) in _SYNONYMS:
         return _SYNONYMS[_normalise(first_word[0])]
