@@ -35,9 +35,8 @@ class Settings(BaseSettings):
     default_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    # Bid intake: a customer's requirement workbook is refused whole above these.
+    # Bid intake: a customer's requirement workbook larger than this is refused whole.
     intake_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    intake_max_rows: int = Field(default=100_000, gt=0)
     # Forms and JSON are small; only file uploads may approach max_upload_bytes.
     max_request_bytes: int = Field(default=55 * 1024 * 1024, gt=0)
     # Bid intake: rows a requirement workbook may hold, how long an unconfirmed upload is
