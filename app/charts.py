@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import itertools
 
+import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
@@ -180,3 +181,53 @@ def to_png(figure: Figure, *, dpi: int = PRINT_DPI) -> bytes:
     with matplotlib.rc_context(_STYLE):
         figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def ratio_histogram(
+    *,
+    ratios: Sequence[float],
+    markers: Sequence[Marker],
+    x_label: str,
+    y_label: str,
+    title: str,
+    bins: int = 40,
+) -> Figure:
+    """Distribution of actual/estimate ratios on a log axis, with 1.0 (on estimate) marked."""
+    values = np.asarray([r for r in ratios if r > 0], dtype=float)
+    low, high = (values.min(), values.max()) if values.size else (0.5, 2.0)
+    edges = np.geomspace(min(low, 0.9) * 0.95, max(high, 1.1) * 1.05, bins + 1)
+    counts, _ = np.histogram(values, bins=edges)
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure()
+        axes = figure.axes[0]
+        axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BAR)
+        axes.set_xscale("log")
+        axes.axvline(1.0, color="#555555", linewidth=1.0)
+        _mark(axes, markers)
+        axes.set(xlabel=x_label, ylabel=y_label, title=title)
+        axes.legend(loc="upper right", frameon=False)
+    return figure
+
+
+def reliability(
+    *,
+    levels: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float]]],
+    x_label: str,
+    y_label: str,
+    title: str,
+) -> Figure:
+    """Observed coverage against the nominal P-levels; calibrated forecasts sit on the diagonal."""
+    colours = ("#c62828", "#2e7d32", "#1565c0")
+    with matplotlib.rc_context(_STYLE):
+        figure = _figure(width=5.0, height=4.0)
+        axes = figure.axes[0]
+        axes.plot([0, 100], [0, 100], color="#9e9e9e", linestyle="--", linewidth=1.0)
+        nominal = [level * 100 for level in levels]
+        for (label, observed), colour in zip(series, itertools.cycle(colours), strict=False):
+            axes.plot(nominal, [value * 100 for value in observed], "o-", color=colour, label=label)
+        axes.set(xlabel=x_label, ylabel=y_label, title=title, xlim=(0, 100), ylim=(0, 100))
+        axes.set_xticks(nominal, labels=[f"P{level:.0f}" for level in nominal])
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left", frameon=False)
+    return figure

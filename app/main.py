@@ -20,10 +20,12 @@ from app.routes import (
     admin,
     api,
     auth,
+    calibration,
     catalogs,
     documents,
     estimates,
     health,
+    intake,
     opportunities,
     rate_cards,
     runs,
@@ -65,6 +67,8 @@ def create_app(database: Engine | None = None) -> FastAPI:
         catalogs.router,
         rate_cards.router,
         admin.router,
+        intake.router,
+        calibration.router,
     ):
         app.include_router(router)
     app.add_exception_handler(BidwrightError, _domain_error)

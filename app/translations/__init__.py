@@ -1,8 +1,8 @@
 """Chinese UI text, one module per area of the app (English msgid → Chinese)."""
 
-from app.translations import admin, core, documents, runs
+from app.translations import admin, calibration, core, documents, runs
 
-AREAS = (core, runs, admin, documents)
+AREAS = (core, runs, admin, documents, calibration)
 
 
 def zh_messages() -> dict[str, str]:
