@@ -348,6 +348,8 @@ def sheet_blocks(sheet: SheetData) -> list[BlockMapping]:
     for index, header_rows in enumerate(groups):
         following = groups[index + 1][0] - 1 if index + 1 < len(groups) else len(sheet.rows)
         last_row = _last_filled_row(sheet, header_rows[-1] + 1, following)
+        if index + 1 < len(groups):
+            last_row = _without_next_title(sheet, header_rows[-1] + 1, last_row)
         if last_row > header_rows[-1]:
             block = _propose_block(sheet, header_rows, last_row)
             if block is not None:
@@ -431,6 +433,16 @@ def _fallback_header(sheet: SheetData) -> list[tuple[int, ...]]:
 
 def _is_long_text(value: CellValue) -> bool:
     return isinstance(value, str) and display_width(value) >= LONG_TEXT
+
+
+def _without_next_title(sheet: SheetData, first: int, last: int) -> int:
+    """A lone title after a blank row ("Non-functional requirements") heads the next table."""
+    values = sheet.rows[last - 1] if last >= first else ()
+    if sum(value is not None for value in values) == 1 and last - 1 >= first:
+        above = sheet.rows[last - 2]
+        if all(value is None for value in above):
+            return _last_filled_row(sheet, first, last - 1)
+    return last
 
 
 def _last_filled_row(sheet: SheetData, first: int, last: int) -> int:

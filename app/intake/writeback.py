@@ -77,9 +77,22 @@ def write_answers(
     """The customer's file with the answers filled in (.xlsx, .xlsm or .csv).
 
     A legacy .xls cannot be edited in place: ``IntakeRefusedError`` says to use the
-    standalone compliance matrix instead. Use :func:`plan_answers` to see the problems
-    (an answer outside every table, a formula in an answer cell) before exporting.
+    standalone compliance matrix instead. :func:`write_answers_reporting` also returns
+    what could not be written (an answer outside every table, a formula in an answer cell).
     """
+    content, _ = write_answers_reporting(original, file_name, mapping, answers, language=language)
+    return content
+
+
+def write_answers_reporting(
+    original: bytes,
+    file_name: str,
+    mapping: WorkbookMapping,
+    answers: Sequence[Answer],
+    *,
+    language: str,
+) -> tuple[bytes, tuple[Problem, ...]]:
+    """Like :func:`write_answers`, plus every answer cell that was left unchanged and why."""
     kind = sniff_kind(original, file_name)
     if kind == "xls":
         raise refuse(
@@ -88,9 +101,10 @@ def write_answers(
             "matrix (.xlsx) instead, or save the file as .xlsx in Excel and import it again",
         )
     plan = plan_answers(mapping, answers, language=language)
-    if kind == "csv":
-        return write_csv(original, file_name, plan)
-    return write_package(original, plan)
+    content = (
+        write_csv(original, file_name, plan) if kind == "csv" else write_package(original, plan)
+    )
+    return content, tuple(plan.problems)
 
 
 def plan_answers(

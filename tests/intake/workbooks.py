@@ -266,8 +266,13 @@ def _cover(workbook: Workbook, name: str, title: str, lines: list[str], disclaim
     cover.merge_cells("A8:F12")
 
 
-def english_rfp() -> bytes:
-    """Cover, two tables on one sheet, X columns, embedded IDs, x14 list on a hidden sheet."""
+def english_rfp(*, cached_formulas: bool = True) -> bytes:
+    """Cover, two tables on one sheet, X columns, embedded IDs, x14 list on a hidden sheet.
+
+    ``cached_formulas=False`` leaves formula results empty, as openpyxl writes them, so
+    that LibreOffice computes them when converting (it exports a cached text result it
+    did not compute itself as 0 in .xls).
+    """
     workbook = Workbook()
     _cover(
         workbook,
@@ -292,7 +297,8 @@ def english_rfp() -> bytes:
     printout["A1"] = "Signed on behalf of the bidder:"
     printout["A3"] = "Name, title, date"
     data = save(workbook)
-    data = with_cached_values(data, "Requirements", {"C7": FORMULA_TEXT})
+    if cached_formulas:
+        data = with_cached_values(data, "Requirements", {"C7": FORMULA_TEXT})
     data = with_x14_list(data, "Requirements", "E5:E9", "Lists!$A$1:$A$4")
     data = with_x14_format(data, "Requirements", "E5:E9", "Lists!$A$3=E5")
     return with_absurd_dimension(data, "Print")
@@ -492,7 +498,7 @@ def zip_bomb(expanded_bytes: int = 1 << 30) -> bytes:
     """A valid .xlsx whose one sheet expands to ``expanded_bytes`` (a 1 GiB sheet ≈ 1 MiB)."""
     base = zipfile.ZipFile(io.BytesIO(save(Workbook())))
     output = io.BytesIO()
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for info in base.infolist():
             if info.filename != "xl/worksheets/sheet1.xml":
                 target.writestr(info, base.read(info.filename))
@@ -591,3 +597,57 @@ def renamed(kind: str) -> bytes:
         return output.getvalue()
     assert kind == "text"
     return "ID,Requirement\nA-1,系统应支持登录\n".encode()
+
+
+def with_lying_size(data: bytes, member: str, declared: int) -> bytes:
+    """Claim ``declared`` uncompressed bytes for ``member`` in its local and central headers."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        offset = archive.getinfo(member).header_offset
+    patched = bytearray(data)
+    patched[offset + 22 : offset + 26] = struct.pack("<I", declared)
+    name = member.encode()
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46 : central + 46 + length] == name:
+            patched[central + 24 : central + 28] = struct.pack("<I", declared)
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(patched)
+
+
+VBA_PROJECT = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8  # stands in for macros
+
+
+def macro_workbook(data: bytes) -> bytes:
+    """The workbook as .xlsm: a VBA project part, macro-enabled content type and relationship."""
+    main = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    macro = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    vba = (
+        b'<Override PartName="/xl/vbaProject.bin" '
+        b'ContentType="application/vnd.ms-office.vbaProject"/>'
+    )
+    relationship = (
+        b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'
+        b'vbaProject" Target="vbaProject.bin"/></Relationships>'
+    )
+    return rewrite_parts(
+        data,
+        {
+            "[Content_Types].xml": lambda xml: xml.replace(main, macro).replace(
+                b"</Types>", vba + b"</Types>"
+            ),
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+                b"</Relationships>", relationship
+            ),
+        },
+        add={"xl/vbaProject.bin": VBA_PROJECT},
+    )
+
+
+def binary_workbook() -> bytes:
+    """An .xlsb package (binary parts): calamine could read it, write-back could not."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    return output.getvalue()
