@@ -1,8 +1,8 @@
 """Chinese UI text, one module per area of the app (English msgid → Chinese)."""
 
-from app.translations import admin, calibration, core, documents, runs
+from app.translations import admin, calibration, core, documents, intake, runs
 
-AREAS = (core, runs, admin, documents, calibration)
+AREAS = (core, runs, admin, documents, calibration, intake)
 
 
 def zh_messages() -> dict[str, str]:
