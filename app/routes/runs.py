@@ -1,8 +1,8 @@
 """Running a revision and reading its results, charts and comparisons."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import get_settings
@@ -40,11 +40,17 @@ def start_run(request: Request, session: SessionDep, user: Editor, revision_id: 
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, session: SessionDep, user: CurrentUser, run_id: int) -> Response:
+def run_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    run_id: int,
+    basis: Annotated[Literal["raw", "calibrated"] | None, Query()] = None,
+) -> Response:
     run = run_service.get_run(session, run_id)
     revision = get_revision(session, run.revision_id)
     language = language_of(request)
-    view = run_view(run, revision, sees_cost=user_sees_cost(user), language=language)
+    view = run_view(run, revision, sees_cost=user_sees_cost(user), language=language, basis=basis)
     quote_lines = (
         document_service.quote_lines(session, run_id, user=user, language=language)
         if run.status == RunStatus.SUCCEEDED

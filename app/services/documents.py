@@ -19,7 +19,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -52,6 +52,7 @@ from app.errors import NotFoundError
 from app.models import EstimateRevision, Role, SimulationRun, User
 from app.services.catalog import roles_by_code
 from app.services.engine_input import _line_keys
+from app.services.intake import requirements_for_revision
 from app.services.revision_view import phase_label, unit_label
 from app.services.run_charts import _DRAWING, chart_png
 from app.services.run_view import load_result
@@ -133,6 +134,8 @@ class _Sources:
     roles: dict[str, Role]
     language: Language
     sees_cost: bool
+    # The opportunity's confirmed requirement lists with their answers (bid intake).
+    requirements: list[ctx.Requirement] = field(default_factory=list)
 
     @property
     def snapshot(self) -> dict[str, Any]:
@@ -173,6 +176,17 @@ def _sources(session: Session, run_id: int, *, user: User, language: Language) -
         roles=roles_by_code(session),
         language=language,
         sees_cost=can_see_cost(user.role),
+        requirements=[
+            ctx.Requirement(
+                number=row.number,
+                clause=row.clause,
+                text=row.text,
+                response=row.response,
+                deviation=row.deviation,
+                note=row.note,
+            )
+            for row in requirements_for_revision(session, revision.id or 0, language=language)
+        ],
     )
 
 
@@ -416,7 +430,7 @@ def _wbs_phases(sources: _Sources, rows: list[WbsRow]) -> list[ctx.WbsPhase]:
                 effort_p50=f"{sum(m.p50 for m in members):,.1f}",
             )
         )
-    by_phase = sources.result.unmitigated.effort_by_phase
+    by_phase = _priced_outcome(sources).effort_by_phase
     effort = {
         phase_label(key, sources.language): s.percentiles["P50"] for key, s in by_phase.items()
     }
@@ -436,7 +450,7 @@ def _schedule(sources: _Sources) -> list[tuple[str, float, float, float, float]]
     it depends on end; project management spans the whole plan. The plan is then scaled
     so that it ends at the simulated P50 duration.
     """
-    snapshot, outcome = sources.snapshot, sources.result.unmitigated
+    snapshot, outcome = sources.snapshot, _priced_outcome(sources)
     capacity = sum(role.get("fte", 1.0) for role in snapshot["roles"]) or 1.0
     effort = outcome.effort_by_phase
     finish: dict[str, float] = {}
@@ -534,6 +548,14 @@ def _risks(sources: _Sources) -> list[ctx.RiskEntry]:
     return entries
 
 
+def _priced_outcome(sources: _Sources) -> engine.Outcome:
+    """The outcome the quote is priced on: calibrated when the run recorded it so."""
+    calibrated = sources.result.calibrated
+    if calibrated is not None and (sources.run.summary or {}).get("price_basis") == "calibrated":
+        return calibrated.unmitigated
+    return sources.result.unmitigated
+
+
 def _contingency_sentence(sources: _Sources, contingency: str) -> str:
     confidence = _confidence_text(sources.result)
     iterations = f"{sources.run.iterations:,}"
@@ -542,12 +564,41 @@ def _contingency_sentence(sources: _Sources, contingency: str) -> str:
             f"风险储备金 {contingency} 是按 {confidence} 置信水平的报价与最可能方案报价之差："
             f"在 {iterations} 次模拟的项目中，约 {confidence} 的项目在该报价范围内完成，"
             "储备金用于覆盖估算的不确定性与已识别的风险。"
-        )
+        ) + _confidence_basis(sources)
     return (
         f"The contingency reserve of {contingency} is the difference between the price at "
         f"the {confidence} confidence level and the most likely plan: in about {confidence} "
         f"of the {iterations} simulated projects the work fits within this price. It covers "
         "estimating uncertainty and the identified risks."
+    ) + _confidence_basis(sources)
+
+
+def _confidence_basis(sources: _Sources) -> str:
+    """One sentence on what the confidence level rests on, when priced on a calibration."""
+    summary = sources.run.summary or {}
+    calibrated = sources.result.calibrated
+    if calibrated is None or summary.get("price_basis") != "calibrated":
+        return ""
+    projects = calibrated.calibration.projects
+    coverage = (summary.get("calibration") or {}).get("coverage") or {}
+    zh = sources.language == Language.ZH
+    if coverage.get("projects"):
+        covered = f"{coverage['calibrated'][1] * 100:.0f}%"
+        if zh:
+            return (
+                f"该置信水平已按我们 {projects} 个以往项目的估算与实际工时校准；"
+                f"在 {coverage['projects']} 个以往项目的回测中，校准后的 P80 覆盖了 {covered}。"
+            )
+        return (
+            f" The confidence level is calibrated on our estimates versus actuals in {projects} "
+            f"past projects; in a backtest on {coverage['projects']} of them the calibrated "
+            f"P80 covered {covered}."
+        )
+    if zh:
+        return f"该置信水平已按我们 {projects} 个以往项目的估算与实际工时校准。"
+    return (
+        f" The confidence level is calibrated on our estimates versus actuals in {projects} "
+        "past projects."
     )
 
 
@@ -555,7 +606,7 @@ def proposal_context(sources: _Sources, options: QuoteOptions) -> ctx.ProposalCo
     run, revision, language = sources.run, sources.revision, sources.language
     opportunity = revision.estimate.opportunity
     customer = opportunity.customer
-    outcome = sources.result.unmitigated
+    outcome = _priced_outcome(sources)
     view = _quote_view(sources, options)
     totals = quote_totals(
         _quote_lines(sources, options.service_tax_rate),
@@ -584,7 +635,7 @@ def proposal_context(sources: _Sources, options: QuoteOptions) -> ctx.ProposalCo
         else f"V{revision.number}.0（第 {run.id} 次模拟）",
         currency=sources.currency,
         overview=opportunity.description,
-        requirements=[],
+        requirements=sources.requirements,
         wbs=_wbs_phases(sources, rows),
         effort=_levels(outcome.effort, _days),
         duration=_levels(outcome.duration, _days),
@@ -717,7 +768,7 @@ def proposal_document(
 def quote_data(sources: _Sources, options: QuoteOptions) -> Quote:
     revision, language = sources.revision, sources.language
     opportunity = revision.estimate.opportunity
-    outcome = sources.result.unmitigated
+    outcome = _priced_outcome(sources)
     columns: list[tuple[str, engine.SeriesSummary]] = [
         (_pick(("工作量（人天）", "Effort (person-days)"), language), outcome.effort),
         (_pick(("工期（工作日）", "Duration (working days)"), language), outcome.duration),

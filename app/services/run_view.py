@@ -60,6 +60,33 @@ class RiskRow:
     expected_money: float | None
 
 
+@dataclass(frozen=True)
+class FactorRow:
+    label: str
+    method: str
+    points: int
+    median: float
+    p80: float
+    p90: float
+
+
+@dataclass
+class CalibrationInfo:
+    """Raw versus calibrated, the calibration's source and its backtest coverage."""
+
+    group_by: str
+    points: int
+    projects: int
+    first_date: date | None
+    last_date: date | None
+    price_basis: str
+    factors: list[FactorRow]
+    comparison: list[tuple[str, bool, tuple[float, ...], tuple[float, ...]]]
+    coverage_projects: int | None = None
+    coverage_raw_p80: float | None = None
+    coverage_calibrated_p80: float | None = None
+
+
 @dataclass
 class RunView:
     id: int
@@ -91,6 +118,8 @@ class RunView:
     convergence: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     charts: list[tuple[str, str]] = field(default_factory=list)
+    basis: str = "raw"
+    calibration: CalibrationInfo | None = None
 
     @property
     def finished(self) -> bool:
@@ -121,8 +150,15 @@ def load_result(run: SimulationRun) -> engine.SimulationResult:
 
 
 def run_view(
-    run: SimulationRun, revision: EstimateRevision, *, sees_cost: bool, language: Language
+    run: SimulationRun,
+    revision: EstimateRevision,
+    *,
+    sees_cost: bool,
+    language: Language,
+    basis: str | None = None,
 ) -> RunView:
+    """The run as shown; ``basis`` "calibrated" shows the calibrated outcome (default: the
+    basis the quote was priced on)."""
     view = RunView(
         id=run.id or 0,
         status=run.status.value,
@@ -142,8 +178,75 @@ def run_view(
         progress=run.progress,
     )
     if run.status == RunStatus.SUCCEEDED and run.result is not None:
-        _fill_results(view, load_result(run), language)
+        result = load_result(run)
+        recorded = str((run.summary or {}).get("price_basis", "raw"))
+        calibrated = result.calibrated is not None and (basis or recorded) == "calibrated"
+        view.basis = "calibrated" if calibrated else "raw"
+        _fill_results(view, result, language)
+        if result.calibrated is not None:
+            view.calibration = _calibration_info(run, result, result.calibrated, language)
     return view
+
+
+def _calibration_info(
+    run: SimulationRun,
+    result: engine.SimulationResult,
+    calibrated: engine.CalibratedOutcome,
+    language: Language,
+) -> CalibrationInfo:
+    calibration = calibrated.calibration
+    note = (run.summary or {}).get("calibration") or {}
+    coverage = note.get("coverage") or {}
+    zh = language == Language.ZH
+    pairs = [("effort", "工作量（人天）" if zh else "Effort (person-days)", False)]
+    pairs.append(("price", "报价" if zh else "Price", True))
+    comparison = []
+    for key, label, is_money in pairs:
+        raw = getattr(result.unmitigated, key).percentiles
+        adjusted = getattr(calibrated.unmitigated, key).percentiles
+        convert = _money if is_money else float
+        comparison.append(
+            (
+                label,
+                is_money,
+                tuple(convert(raw[level]) for level in LEVELS),
+                tuple(convert(adjusted[level]) for level in LEVELS),
+            )
+        )
+    return CalibrationInfo(
+        group_by=calibration.group_by.value,
+        points=calibration.points,
+        projects=calibration.projects,
+        first_date=calibration.first_date,
+        last_date=calibration.last_date,
+        price_basis=str((run.summary or {}).get("price_basis", "raw")),
+        factors=[
+            FactorRow(
+                label=_factor_label(factor.key, calibration.group_by.value, language),
+                method=factor.method.value,
+                points=factor.points,
+                median=factor.median,
+                p80=factor.p80,
+                p90=factor.p90,
+            )
+            for factor in calibrated.factors
+        ],
+        comparison=comparison,
+        coverage_projects=coverage.get("projects"),
+        coverage_raw_p80=(coverage.get("raw") or [None, None])[1],
+        coverage_calibrated_p80=(coverage.get("calibrated") or [None, None])[1],
+    )
+
+
+def _factor_label(key: str, group_by: str, language: Language) -> str:
+    if not key:
+        return "全部" if language == Language.ZH else "All"
+    if group_by == "phase":
+        try:
+            return phase_label(key, language)
+        except ValueError:
+            return key
+    return key
 
 
 def _series_row(key: str, label: str, series: engine.SeriesSummary, *, money: bool) -> SeriesRow:
@@ -167,6 +270,8 @@ def _money(value: float) -> float:
 
 def _fill_results(view: RunView, result: engine.SimulationResult, language: Language) -> None:
     outcome, analytic = result.unmitigated, result.analytic
+    if view.basis == "calibrated" and result.calibrated is not None:
+        outcome = result.calibrated.unmitigated
     zh = language == Language.ZH
     effort = _series_row(
         "effort", "工作量（人天）" if zh else "Effort (person-days)", outcome.effort, money=False
@@ -222,10 +327,13 @@ def _fill_results(view: RunView, result: engine.SimulationResult, language: Lang
         )
         for risk in result.risks
     ]
-    if result.mitigated is not None:
+    mitigated = result.mitigated
+    if view.basis == "calibrated" and result.calibrated is not None:
+        mitigated = result.calibrated.mitigated
+    if mitigated is not None:
         view.mitigated = {
-            "effort_p80": result.mitigated.effort.percentiles["P80"],
-            "price_p80": _money(result.mitigated.price.percentiles["P80"]),
+            "effort_p80": mitigated.effort.percentiles["P80"],
+            "price_p80": _money(mitigated.price.percentiles["P80"]),
         }
     p80 = next((q for q in result.convergence.effort if abs(q.level - 0.8) < 1e-9), None)
     if p80 is not None:

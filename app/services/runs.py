@@ -167,6 +167,10 @@ def execute_run(database: Engine, run_id: int, *, report_progress: bool = False)
         result=result,
         currency=snapshot["currency"],
         price_basis=snapshot.get("price_basis", "raw"),
+        calibration_note={
+            "source": snapshot.get("calibration_source"),
+            "coverage": snapshot.get("calibration_coverage"),
+        },
     )
 
 
@@ -177,6 +181,7 @@ def _finish(
     result: engine.SimulationResult | None = None,
     currency: str = "",
     price_basis: str = "raw",
+    calibration_note: dict[str, Any] | None = None,
     error: str = "",
 ) -> None:
     with write_session(database) as session:
@@ -189,12 +194,21 @@ def _finish(
             run.status, run.error = RunStatus.FAILED, error
             return
         run.result = result.to_dict()  # the column's JSON type serialises it, once
-        run.summary = summarize(result, currency=currency, price_basis=price_basis)
+        run.summary = summarize(
+            result,
+            currency=currency,
+            price_basis=price_basis,
+            calibration_note=calibration_note,
+        )
         run.status = RunStatus.SUCCEEDED
 
 
 def summarize(
-    result: engine.SimulationResult, *, currency: str, price_basis: str = "raw"
+    result: engine.SimulationResult,
+    *,
+    currency: str,
+    price_basis: str = "raw",
+    calibration_note: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The headline figures kept beside the full result (dashboards, lists, comparisons).
 
@@ -217,6 +231,8 @@ def summarize(
     summary["price_basis"] = "raw"
     if result.calibrated is not None:
         _add_calibrated(summary, result.calibrated.unmitigated, price_basis=price_basis)
+        # Where the calibration came from and how its backtest covered (results page).
+        summary["calibration"] = calibration_note or {}
     return summary
 
 

@@ -141,4 +141,8 @@ MESSAGES: dict[str, str] = {
     "Price the quote on": "报价依据",
     "the raw result": "原始结果",
     "the calibrated result": "校准后结果",
+    "Result shown": "显示的结果",
+    "past projects, our raw P80 covered": "个以往项目上，原始 P80 覆盖了",
+    "Calibrated on": "校准依据",
+    "The quote is priced on": "报价依据",
 }
