@@ -362,16 +362,30 @@ def _header_groups(sheet: SheetData) -> list[tuple[int, ...]]:
     for row in range(1, len(sheet.rows) + 1):
         if groups and row <= groups[-1][-1]:
             continue
-        if _is_header_row(sheet.rows[row - 1]):
-            groups.append(_with_option_row(sheet, row))
+        if not _is_header_row(sheet.rows[row - 1]):
+            continue
+        group = _with_option_row(sheet, row)
+        # Past the first table, a header needs a fresh start above it (a blank or title
+        # row); otherwise answered data rows ("Comply", "Response: …") would qualify.
+        if not groups or _starts_table(sheet, group[0]):
+            groups.append(group)
     return groups or _fallback_header(sheet)
+
+
+def _starts_table(sheet: SheetData, row: int) -> bool:
+    above = sheet.rows[row - 2] if row > 1 else ()
+    return sum(value is not None for value in above) <= 1
 
 
 def _is_header_row(values: Sequence[CellValue]) -> bool:
     texts = [value for value in values if isinstance(value, str)]
     if len(texts) < 2 or any(len(text) > 2 * HEADER_CELL_MAX for text in texts):
         return False
-    named = sum(1 for text in texts if header_role(text) is not None)
+    named = sum(
+        1
+        for text in texts
+        if header_role(text) is not None and parse_compliance(text, whole=True) is None
+    )
     return named >= 2 or (named >= 1 and len(option_run(values)) >= 2)
 
 

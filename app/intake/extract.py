@@ -54,6 +54,11 @@ _MANDATORY_WORDS = frozenset(
 )
 _ERROR_VALUES = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"})
 SECTION_MAX_WIDTH = 60
+# calamine reads an error cell (#REF!) and a formula never calculated as empty.
+EMPTY_TEXT = (
+    "the requirement text is empty (a formula cell shows here only after Excel has "
+    "calculated and saved it)"
+)
 
 
 def extract_requirements(workbook: ParsedWorkbook, mapping: WorkbookMapping) -> Extraction:
@@ -145,9 +150,7 @@ class _BlockReader:
             identifier = embedded.group("id")
         text_column = self.columns(ColumnRole.TEXT)[0].column
         if not text:
-            self.problems.append(
-                Problem(self.sheet.name, row, text_column, "the requirement text is empty")
-            )
+            self.problems.append(Problem(self.sheet.name, row, text_column, EMPTY_TEXT))
             return None
         if identifier:
             self._check_unique(row, identifier)

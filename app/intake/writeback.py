@@ -13,6 +13,7 @@ dropdown column gets the workbook's own wording (满足 or Comply or Yes).
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -409,7 +410,7 @@ class _SheetEditor:
     def _text(self, attributes: bytes, inner: bytes) -> str:
         kind = _T.search(attributes)
         texts = re.findall(rb"<(?:t|v)\b[^>]*>(.*?)</(?:t|v)>", inner, re.S)
-        value = unescape_xml(b"".join(texts).decode())
+        value = html.unescape(b"".join(texts).decode())
         if kind is not None and kind.group(1) == b"s" and value.strip().isdigit():
             return self.strings[int(value)]
         return value
@@ -426,16 +427,6 @@ def _inline_cell(row: int, column: int, style_attribute: bytes, text: str) -> by
         + b' t="inlineStr"><is><t xml:space="preserve">'
         + clean
         + b"</t></is></c>"
-    )
-
-
-def unescape_xml(text: str) -> str:
-    return (
-        text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
     )
 
 

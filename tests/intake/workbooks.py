@@ -32,6 +32,7 @@ XM = "http://schemas.microsoft.com/office/excel/2006/main"
 LAST_ROW = 1_048_576
 BOLD = Font(bold=True)
 GREY = PatternFill("solid", fgColor="DDDDDD")
+ANSWER_FILL = PatternFill("solid", fgColor="FFF2CC")
 
 Patch = Callable[[bytes], bytes]
 
@@ -323,6 +324,8 @@ def _requirements_sheet(sheet: Worksheet) -> None:
             text if text else '="The system shall export audit logs in "&"CSV and JSON formats."',
         )
         sheet.cell(row, 4, priority)
+    for row in range(5, 10):  # answer cells shaded for the bidder, as customers do
+        sheet.cell(row, 5).fill = sheet.cell(row, 6).fill = ANSWER_FILL
     sheet["E6"] = "Comply"
     sheet["C5"].comment = Comment("SAML is mandatory for the bank's IdP.", "Customer")
     sheet.conditional_formatting.add(
