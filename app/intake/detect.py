@@ -362,18 +362,21 @@ def _header_groups(sheet: SheetData) -> list[tuple[int, ...]]:
     for row in range(1, len(sheet.rows) + 1):
         if groups and row <= groups[-1][-1]:
             continue
+        # Past the first table, a header needs a fresh start above it (a blank or title
+        # row); otherwise answered data rows ("Comply", "Response: …") would qualify.
+        # Checked first, it also skips the costly test on every contiguous data row.
+        if groups and not _starts_table(sheet, row) and not _starts_table(sheet, row - 1):
+            continue
         if not _is_header_row(sheet.rows[row - 1]):
             continue
         group = _with_option_row(sheet, row)
-        # Past the first table, a header needs a fresh start above it (a blank or title
-        # row); otherwise answered data rows ("Comply", "Response: …") would qualify.
         if not groups or _starts_table(sheet, group[0]):
             groups.append(group)
     return groups or _fallback_header(sheet)
 
 
 def _starts_table(sheet: SheetData, row: int) -> bool:
-    above = sheet.rows[row - 2] if row > 1 else ()
+    above = sheet.rows[row - 2] if 1 < row <= len(sheet.rows) + 1 else ()
     return sum(value is not None for value in above) <= 1
 
 

@@ -86,8 +86,17 @@ class _BlockReader:
     problems: list[Problem] = field(default_factory=list)
     section: str = ""
 
+    def __post_init__(self) -> None:
+        self._by_role: dict[ColumnRole, list[ColumnMapping]] = {}
+        for column in self.block.columns:
+            self._by_role.setdefault(column.role, []).append(column)
+
     def columns(self, role: ColumnRole) -> list[ColumnMapping]:
-        return [column for column in self.block.columns if column.role == role]
+        return self._by_role.get(role, [])
+
+    def first(self, role: ColumnRole) -> ColumnMapping | None:
+        found = self._by_role.get(role)
+        return found[0] if found else None
 
     def requirements(self) -> Iterator[Requirement]:
         if not self.columns(ColumnRole.TEXT):
@@ -145,7 +154,7 @@ class _BlockReader:
         text = _strip_marks("\n".join(t for t in texts if t))
         row_text = [_as_text(value) for value in self.sheet.rows[row - 1] if value is not None]
         mandatory = any("★" in t for t in row_text) or self._says_mandatory(row)
-        identifier = self.text(row, self.block.column_for(ColumnRole.ID))
+        identifier = self.text(row, self.first(ColumnRole.ID))
         if not identifier and (embedded := EMBEDDED_ID.match(text)):
             identifier = embedded.group("id")
         text_column = self.columns(ColumnRole.TEXT)[0].column
@@ -161,7 +170,7 @@ class _BlockReader:
             key=identifier or f"{self.sheet.name}!{row}",
             section=self._section(row),
             text=text,
-            priority=self.text(row, self.block.column_for(ColumnRole.PRIORITY)) or marks,
+            priority=self.text(row, self.first(ColumnRole.PRIORITY)) or marks,
             mandatory=mandatory,
             scored="▲" in marks,
             existing_answer=self._existing_answer(row),
@@ -170,7 +179,7 @@ class _BlockReader:
     def _check_unique(self, row: int, identifier: str) -> None:
         first = self.seen_ids.setdefault((self.sheet.name, identifier), row)
         if first != row:
-            column = self.block.column_for(ColumnRole.ID) or self.columns(ColumnRole.TEXT)[0]
+            column = self.first(ColumnRole.ID) or self.columns(ColumnRole.TEXT)[0]
             self.problems.append(
                 Problem(
                     self.sheet.name,
@@ -182,13 +191,13 @@ class _BlockReader:
 
     def _says_mandatory(self, row: int) -> bool:
         for role in (ColumnRole.MANDATORY, ColumnRole.PRIORITY):
-            value = _key(self.text(row, self.block.column_for(role)))
+            value = _key(self.text(row, self.first(role)))
             if value in _MANDATORY_WORDS and (role == ColumnRole.MANDATORY or value != "yes"):
                 return True
         return False
 
     def _section(self, row: int) -> str:
-        column = self.block.column_for(ColumnRole.SECTION)
+        column = self.first(ColumnRole.SECTION)
         value = self.text(row, column)
         if value:
             self.section = value  # a vertically merged category holds only its top cell
@@ -220,7 +229,7 @@ class _BlockReader:
                 )
             )
         parts.extend(_option_name(column) for column in marked[:1])
-        parts.append(self.text(row, self.block.column_for(ColumnRole.RESPONSE)))
+        parts.append(self.text(row, self.first(ColumnRole.RESPONSE)))
         return " — ".join(part for part in parts if part)
 
 

@@ -25,7 +25,7 @@ from python_calamine import (
 )
 
 from app.intake import detect, validations
-from app.intake.safety import check_upload, refuse
+from app.intake.safety import check_total_rows, check_upload, refuse
 from app.intake.types import CellRange, CellValue, ParsedWorkbook, SheetData, SheetInfo
 
 _CSV_DELIMITERS = ",;\t|"
@@ -85,6 +85,7 @@ def _read_excel(data: bytes, file_name: str, *, max_rows: int) -> list[tuple[She
                 )
             visible = meta.visible == SheetVisibleEnum.Visible
             sheets.append((_sheet_data(meta.name, sheet), visible))
+            check_total_rows(file_name, sum(len(s.rows) for s, _ in sheets), max_rows=max_rows)
     return sheets
 
 

@@ -144,7 +144,19 @@ def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int
     for sheet in parts:
         extent = extents.get(sheet.part, SheetExtent())
         _check_extent(file_name, sheet.name, extent, max_rows=max_rows)
+    check_total_rows(
+        file_name, sum(extents.get(s.part, SheetExtent()).rows for s in parts), max_rows=max_rows
+    )
     return UploadCheck(kind=kind, extents=extents)
+
+
+def check_total_rows(file_name: str, rows: int, *, max_rows: int) -> None:
+    """The row limit is for the whole workbook, not for each of its sheets."""
+    if rows > max_rows:
+        raise refuse(
+            file_name,
+            f"the workbook has {rows:,} rows across its sheets; the limit is {max_rows:,} rows",
+        )
 
 
 def _refuse_other_office_files(data: bytes, file_name: str) -> None:

@@ -134,6 +134,12 @@ def test_the_row_limit_is_configurable() -> None:
     assert "the limit is 10 rows" in message
 
 
+def test_the_row_limit_counts_the_rows_of_all_sheets_together() -> None:
+    message, _, _ = refusal(workbooks.large_workbook(60, sheets=2), max_rows=100)
+    # 2 × 61 rows, and the 4 rows of the hidden list sheet count too
+    assert message.endswith("the workbook has 126 rows across its sheets; the limit is 100 rows")
+
+
 def test_a_csv_over_the_row_limit_is_refused() -> None:
     message, _, _ = refusal(workbooks.csv_bytes("utf-8"), "list.csv", max_rows=3)
     assert "more than 3 rows" in message

@@ -112,7 +112,11 @@ def with_shared_strings(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [part.part for part in sheet_parts(archive)]
     patches: dict[str, Patch] = {part: lambda xml: inline.sub(index, xml) for part in sheets}
-    patched = rewrite_parts(data, patches)
+    return _with_sst_part(rewrite_parts(data, patches), list(strings))
+
+
+def _with_sst_part(data: bytes, strings: list[str]) -> bytes:
+    """Add xl/sharedStrings.xml holding ``strings`` (already XML-escaped) to the package."""
     items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in strings)
     shared = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -128,7 +132,7 @@ def with_shared_strings(data: bytes) -> bytes:
         b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
     )
     return rewrite_parts(
-        patched,
+        data,
         {
             "[Content_Types].xml": lambda xml: xml.replace(b"</Types>", override),
             "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
@@ -458,23 +462,82 @@ def formatted_to_the_end() -> bytes:
 
 
 def large_workbook(rows: int, *, sheets: int = 2) -> bytes:
-    """``rows`` requirements per sheet, Excel-like (shared strings), for the benchmarks."""
-    workbook = Workbook(write_only=True)
+    """``rows`` requirements on each of ``sheets`` sheets, stored as Excel stores them.
+
+    Shared strings, styled empty answer cells, an x14 dropdown on a hidden list and a
+    conditional format; texts alternate between English and Chinese. The rows are written
+    as XML directly: openpyxl would take longer to build them than intake takes to read.
+    """
+    workbook = Workbook()
     for number in range(1, sheets + 1):
-        sheet = workbook.create_sheet(f"Requirements {number}")
-        sheet.append(["Req ID", "Category", "Requirement", "Priority", "Compliance", "Comments"])
-        for row in range(1, rows + 1):
-            sheet.append(
-                [
-                    f"R{number}-{row:05d}",
-                    f"Area {row % 17}",
-                    f"The system shall handle case {row} of sheet {number} within the agreed time.",
-                    ("Must", "Should", "Could")[row % 3],
-                    None,
-                    None,
-                ]
-            )
-    return with_shared_strings(save(workbook))
+        sheet = workbook.active if number == 1 else workbook.create_sheet()
+        assert sheet is not None
+        sheet.title = f"Requirements {number}"
+        _header(
+            sheet, 1, ["Req ID", "Category", "Requirement", "Priority", "Compliance", "Comments"]
+        )
+        sheet["E2"].fill = ANSWER_FILL
+        sheet.conditional_formatting.add(
+            f"E2:E{rows + 1}",
+            CellIsRule(
+                operator="equal",
+                formula=['"Non-comply"'],
+                fill=PatternFill("solid", bgColor="FFC7CE"),
+            ),
+        )
+    lists = workbook.create_sheet("Lists")
+    for row, word in enumerate(["Comply", "Partial", "Non-comply", "N/A"], start=1):
+        lists.cell(row, 1, word)
+    lists.sheet_state = "hidden"
+    data = save(workbook)
+    strings: dict[str, int] = {}
+    for number in range(1, sheets + 1):
+        name = f"Requirements {number}"
+        data = patch_sheet(data, name, lambda xml, n=number: _generated_rows(xml, n, rows, strings))
+        data = with_x14_list(data, name, f"E2:E{rows + 1}", "Lists!$A$1:$A$4")
+    return _with_sst_part(data, list(strings))
+
+
+def _generated_rows(xml: bytes, number: int, rows: int, strings: dict[str, int]) -> bytes:
+    header_style = re.search(rb'<c r="A1" s="(\d+)"', xml)
+    answer_style = re.search(rb'<c r="E2" s="(\d+)"', xml)
+    assert header_style is not None
+    assert answer_style is not None
+    head, answer = header_style.group(1).decode(), answer_style.group(1).decode()
+
+    def text(row: int, column: str, value: str, style: str = "") -> str:
+        index = strings.setdefault(escape(value), len(strings))
+        styled = f' s="{style}"' if style else ""
+        return f'<c r="{column}{row}"{styled} t="s"><v>{index}</v></c>'
+
+    labels = ["Req ID", "Category", "Requirement", "Priority", "Compliance", "Comments"]
+    lines = [
+        '<row r="1">'
+        + "".join(text(1, c, v, head) for c, v in zip("ABCDEF", labels, strict=True))
+        + "</row>"
+    ]
+    for row in range(2, rows + 2):
+        requirement = (
+            f"The system shall process case {row} of sheet {number} within {row % 9 + 1} seconds."
+            if row % 2
+            else f"系统应支持第{row}项业务（表{number}）的审批流程，并在{row % 9 + 1}秒内完成响应。"
+        )
+        lines.append(
+            f'<row r="{row}">'
+            + text(row, "A", f"R{number}-{row:06d}")
+            + text(row, "B", f"Area {row % 17}")
+            + text(row, "C", requirement)
+            + text(row, "D", ("Must", "Should", "Could")[row % 3])
+            + f'<c r="E{row}" s="{answer}"/><c r="F{row}" s="{answer}"/></row>'
+        )
+    body = "".join(lines).encode()
+    xml = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:F{rows + 1}"/>'.encode(), xml)
+    return re.sub(
+        rb"<sheetData>.*</sheetData>",
+        lambda _: b"<sheetData>" + body + b"</sheetData>",
+        xml,
+        flags=re.S,
+    )
 
 
 def csv_bytes(encoding: str, *, delimiter: str = ",") -> bytes:
