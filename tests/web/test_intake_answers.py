@@ -1,9 +1,11 @@
 """The compliance matrix editor and the answer library."""
 
+import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from docx import Document
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -331,3 +333,51 @@ def test_requirements_for_a_revision_carry_their_answers_for_the_proposal(
     )
     unanswered = [row for row in rows if row.clause != mandatory.key]
     assert all(row.deviation in {"", "无偏离", "正偏离", "负偏离", "不适用"} for row in unanswered)
+
+
+def test_the_proposal_lists_the_answered_requirements(open_as: Open, seeded: Engine) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    list_id = confirmed_list(browser, seeded)
+    requirement = _mandatory(seeded, list_id)
+    _answer(browser, requirement.id or 0, compliance="comply", response="完全响应：基于 CAS 实现")
+    with Session(seeded) as session:
+        revision = draft_revisions(session, opportunity_id(seeded))[0]
+    run = browser.post(f"/revisions/{revision.id}/runs")
+    assert run.status_code == 303, run.text
+    proposal = browser.get(f"{run.headers['location']}/proposal.docx?language=zh")
+    assert proposal.status_code == 200
+    document = Document(io.BytesIO(proposal.content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert requirement.text in cells
+    assert "完全响应：基于 CAS 实现" in cells
+
+
+def test_row_and_editor_urls_serve_a_fragment_to_htmx_and_a_page_otherwise(
+    open_as: Open, seeded: Engine
+) -> None:
+    browser = open_as(AccessRole.BID)
+    list_id = confirmed_list(browser, seeded)
+    requirement = requirements_of(seeded, list_id)[0]
+    browser.post("/answer-library", {"question": "问题", "text_zh": "答复"})
+    with Session(seeded) as session:
+        entry = session.exec(select(AnswerLibraryEntry)).one()
+    mapper = browser.get(f"/requirement-lists/{list_id}/mapping", headers={"HX-Request": "true"})
+    assert mapper.text.lstrip().startswith('<section id="mapper">')
+    for url, fragment_start in (
+        (f"/requirements/{requirement.id}/answer", f'<tr id="answer-{requirement.id}"'),
+        (f"/answer-library/{entry.id}/row", f'<tr id="entry-{entry.id}">'),
+        (f"/answer-library/{entry.id}/edit", f'<tr id="entry-{entry.id}" class="editing">'),
+    ):
+        fragment = browser.get(url, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200, url
+        assert fragment.text.lstrip().startswith(fragment_start), url
+        page = browser.get(url, follow_redirects=False)
+        assert page.status_code in {200, 303}, url
+        if page.status_code == 200:
+            assert "<html" in page.text
+        history = browser.get(
+            url,
+            headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+            follow_redirects=False,
+        )
+        assert history.status_code == page.status_code, url
