@@ -560,22 +560,18 @@ def flag_unmatched(
     session: Session, *, user: User, list_id: int, threshold: float, language: Language
 ) -> int:
     """Flag every requirement without a line and without a suggestion above ``threshold``."""
-    view = matches_view(session, list_id, language=language, threshold=threshold, show="open")
+    requirement_list = confirmed_list(session, list_id)
+    context = _context(session, requirement_list, None, language)
+    requirements = requirements_of(session, list_id)
     flagged = 0
-    for page in range(1, view.pages + 1):
-        current = (
-            view
-            if page == 1
-            else matches_view(
-                session, list_id, language=language, threshold=threshold, show="open", page=page
-            )
-        )
-        for row in current.rows:
-            if not row.suggestions and not row.lines:
-                requirement = get_requirement(session, row.id)
-                requirement.needs_manual_estimate = True
-                session.add(requirement)
-                flagged += 1
+    for requirement, found in zip(
+        requirements, _suggestions(requirements, context, threshold), strict=True
+    ):
+        row = _row(requirement, found, context)
+        if not row.suggestions and not row.lines and not requirement.needs_manual_estimate:
+            requirement.needs_manual_estimate = True
+            session.add(requirement)
+            flagged += 1
     record_event(
         session,
         user=user,
