@@ -19,13 +19,14 @@ import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 
 from app.intake.extract import is_cross
-from app.intake.package import MAIN_NS, parse_range, parse_ref, sheet_parts, sheet_tail
+from app.intake.package import MAIN_NS, column_number, parse_range, sheet_parts, sheet_tail
 from app.intake.reader import csv_sheet_name, decode_text, sniff_dialect
 from app.intake.safety import refuse, sniff_kind
 from app.intake.types import (
@@ -49,8 +50,11 @@ _FALLBACK = {Compliance.EXCEEDS: Compliance.COMPLY}
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+# A cell: its column letters when the reference comes first (as Excel writes it), the
+# other attributes, and its content.
+_CELL = re.compile(rb'<c\b(?: r="([A-Z]{1,3})[0-9]+")?([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _R = re.compile(rb'\br="([^"]*)"')
+_R_LETTERS = re.compile(rb'\br="\$?([A-Za-z]{1,3})')
 _S = re.compile(rb'\bs="([^"]*)"')
 _T = re.compile(rb'\bt="([^"]*)"')
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
@@ -113,23 +117,25 @@ def plan_answers(
 ) -> WritePlan:
     """Decide which cell gets which text, without touching the file."""
     plan = WritePlan()
+    roles = [_roles(block) for block in mapping.blocks]
     for answer in answers:
-        block = _block_for(mapping, answer)
-        if block is None:
+        index = _block_for(mapping, answer)
+        if index is None:
             plan.problems.append(
                 Problem(answer.sheet, answer.row, None, "no included table covers this row")
             )
             continue
-        for column, text in _answer_cells(block, answer, language, plan.problems):
+        block = mapping.blocks[index]
+        for column, text in _answer_cells(block, roles[index], answer, language, plan.problems):
             plan.put(answer.sheet, answer.row, column, text)
     return plan
 
 
-def _block_for(mapping: WorkbookMapping, answer: Answer) -> BlockMapping | None:
+def _block_for(mapping: WorkbookMapping, answer: Answer) -> int | None:
     return next(
         (
-            block
-            for block in mapping.blocks
+            index
+            for index, block in enumerate(mapping.blocks)
             if block.included
             and block.sheet == answer.sheet
             and block.first_data_row <= answer.row <= block.last_row
@@ -139,10 +145,14 @@ def _block_for(mapping: WorkbookMapping, answer: Answer) -> BlockMapping | None:
 
 
 def _answer_cells(
-    block: BlockMapping, answer: Answer, language: str, problems: list[Problem]
+    block: BlockMapping,
+    roles: dict[ColumnRole, tuple[ColumnMapping, ...]],
+    answer: Answer,
+    language: str,
+    problems: list[Problem],
 ) -> Iterator[tuple[int, str | None]]:
-    def columns(role: ColumnRole) -> list[ColumnMapping]:
-        return [column for column in block.columns if column.role == role]
+    def columns(role: ColumnRole) -> tuple[ColumnMapping, ...]:
+        return roles.get(role, ())
 
     response = answer.response
     if answer.compliance is not None:
@@ -165,21 +175,36 @@ def _answer_cells(
             yield target[0].column, text
 
 
+def _roles(block: BlockMapping) -> dict[ColumnRole, tuple[ColumnMapping, ...]]:
+    roles: dict[ColumnRole, tuple[ColumnMapping, ...]] = {}
+    for column in block.columns:
+        roles[column.role] = (*roles.get(column.role, ()), column)
+    return roles
+
+
+@lru_cache(maxsize=256)
+def _dropdown_word(options: tuple[str, ...], value: Compliance) -> str | None:
+    for candidate in (value, _FALLBACK.get(value)):
+        for option in options:
+            if candidate is not None and parse_compliance(option) == candidate:
+                return option
+    return None
+
+
 def _compliance_word(
     value: Compliance, column: ColumnMapping, block: BlockMapping, language: str
 ) -> str:
     """The dropdown's own word for the answer, else the deviation or compliance label."""
-    for candidate in (value, _FALLBACK.get(value)):
-        for option in block.answer_options:
-            if candidate is not None and parse_compliance(option) == candidate:
-                return option
+    word = _dropdown_word(block.answer_options, value)
+    if word is not None:
+        return word
     if "偏离" in column.header or "deviation" in column.header.casefold():
         return deviation_label(value, language)
     return compliance_label(value, language)
 
 
 def _option_cells(
-    options: list[ColumnMapping], answer: Answer, problems: list[Problem]
+    options: Sequence[ColumnMapping], answer: Answer, problems: list[Problem]
 ) -> Iterator[tuple[int, str | None]]:
     if not options or answer.compliance is None:
         return
@@ -312,7 +337,8 @@ class _SheetEditor:
                 closed = bool(match.group(2))
                 row_end = match.end() if closed else xml.index(b"</row>", match.end()) + 6
                 content = b"" if closed else xml[match.end() : row_end - 6]
-                pieces += [xml[position : match.start()], self._row(match, content, rows[number])]
+                row = self._row(number, match.group(1), content, rows[number])
+                pieces += [xml[position : match.start()], row]
                 position = row_end
                 pending.pop(0)
         pieces.append(xml[position:end])
@@ -341,13 +367,17 @@ class _SheetEditor:
             )
         return int(found.group(1))
 
-    def _row(self, match: re.Match[bytes], content: bytes, writes: dict[int, str | None]) -> bytes:
+    def _row(
+        self, number: int, start_tag: bytes, content: bytes, writes: dict[int, str | None]
+    ) -> bytes:
         """The row with its target cells replaced or inserted in column order."""
-        number = self._row_number(match.group(1))
         pieces: list[bytes] = []
         position, pending = 0, sorted(writes)
         for cell in _CELL.finditer(content):
-            column = self._column(cell.group(1))
+            if not pending:
+                break
+            letters = cell.group(1)
+            column = _column_of(letters) if letters else self._column(cell.group(2))
             while pending and pending[0] < column:
                 pieces += [
                     content[position : cell.start()],
@@ -356,25 +386,23 @@ class _SheetEditor:
                 position = cell.start()
                 pending.pop(0)
             if pending and pending[0] == column:
-                pieces += [
-                    content[position : cell.start()],
-                    self._replace(number, cell, writes[column]),
-                ]
+                replaced = self._replace(number, column, cell, writes[column])
+                pieces += [content[position : cell.start()], replaced]
                 position = cell.end()
                 pending.pop(0)
         pieces.append(content[position:])
         pieces += [self._new_cell(number, column, writes) for column in pending]
-        return b"<row" + _SPANS.sub(b"", match.group(1)) + b">" + b"".join(pieces) + b"</row>"
+        return b"<row" + _SPANS.sub(b"", start_tag) + b">" + b"".join(pieces) + b"</row>"
 
     def _column(self, attributes: bytes) -> int:
-        found = _R.search(attributes)
+        found = _R_LETTERS.search(attributes)
         if found is None:
             raise refuse(
                 self.sheet,
                 "a cell without a reference cannot be edited safely; "
                 "download the compliance matrix instead",
             )
-        return parse_ref(found.group(1).decode())[1]
+        return _column_of(found.group(1))
 
     def _new_row(self, number: int, rows: dict[int, dict[int, str | None]]) -> bytes:
         cells = b"".join(
@@ -386,26 +414,21 @@ class _SheetEditor:
         text = writes[column]
         return b"" if text is None else _inline_cell(row, column, b"", text)
 
-    def _replace(self, row: int, cell: re.Match[bytes], text: str | None) -> bytes:
-        attributes, inner = cell.group(1), cell.group(2) or b""
+    def _replace(self, row: int, column: int, cell: re.Match[bytes], text: str | None) -> bytes:
+        attributes, inner = cell.group(2), cell.group(3) or b""
         style = _S.search(attributes)
         style_attribute = b' s="' + style.group(1) + b'"' if style else b""
         if b"<f" in inner:
             self.problems.append(
-                Problem(
-                    self.sheet,
-                    row,
-                    self._column(attributes),
-                    "the cell holds a formula; it was left unchanged",
-                )
+                Problem(self.sheet, row, column, "the cell holds a formula; it was left unchanged")
             )
             return cell.group(0)
         if text is None:  # another option column of this row: remove its X, keep the rest
             if not is_cross(self._text(attributes, inner)):
                 return cell.group(0)
-            ref = column_letters(self._column(attributes)).encode() + b"%d" % row
+            ref = f"{column_letters(column)}{row}".encode()
             return b'<c r="' + ref + b'"' + style_attribute + b"/>"
-        return _inline_cell(row, self._column(attributes), style_attribute, text)
+        return _inline_cell(row, column, style_attribute, text)
 
     def _text(self, attributes: bytes, inner: bytes) -> str:
         kind = _T.search(attributes)
@@ -414,6 +437,11 @@ class _SheetEditor:
         if kind is not None and kind.group(1) == b"s" and value.strip().isdigit():
             return self.strings[int(value)]
         return value
+
+
+@lru_cache(maxsize=1024)
+def _column_of(letters: bytes) -> int:
+    return column_number(letters.decode())
 
 
 def _inline_cell(row: int, column: int, style_attribute: bytes, text: str) -> bytes:
