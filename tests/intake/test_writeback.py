@@ -70,6 +70,7 @@ def test_only_the_answered_sheets_change_and_every_other_part_is_byte_identical(
     assert {name: kind for name, (kind, _) in after.items()} == {
         name: kind for name, (kind, _) in before.items()
     }
+    assert {"xl/comments/comment1.xml", "xl/drawings/commentsDrawing1.vml"} <= set(before)
     changed = {name for name in before if before[name][1] != after[name][1]}
     assert changed == {
         workbooks.part_of(exported, s) for s in ("Requirements", "Service", "Security")
