@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlalchemy import case, delete, insert
+from sqlmodel import Session, col, func, select
 
 from app.config import get_settings
 from app.errors import BidwrightError, ConcurrentEditError, FieldError, NotFoundError
@@ -498,25 +498,35 @@ def confirm(
 def _store_requirements(
     session: Session, requirement_list: RequirementList, found: tuple[intake.Requirement, ...]
 ) -> None:
-    session.add_all(
-        Requirement(
-            list_id=requirement_list.id,
-            position=position,
-            sheet=row.sheet[:100],
-            row=row.row,
-            key=row.key[:100],
-            section=row.section[:500],
-            text=row.text,
-            priority=row.priority[:50],
-            mandatory=row.mandatory,
-            scored=row.scored,
-            existing_answer=row.existing_answer,
-            compliance=intake.parse_compliance(row.existing_answer)
+    """One multi-row INSERT: building 20,000 ORM objects took 8 s, this takes well under 1 s."""
+    now = utcnow()
+    rows = [
+        {
+            "created_at": now,
+            "updated_at": now,
+            "lock_version": 1,
+            "list_id": requirement_list.id,
+            "position": position,
+            "sheet": row.sheet[:100],
+            "row": row.row,
+            "key": row.key[:100],
+            "section": row.section[:500],
+            "text": row.text,
+            "priority": row.priority[:50],
+            "mandatory": row.mandatory,
+            "scored": row.scored,
+            "existing_answer": row.existing_answer,
+            "compliance": intake.parse_compliance(row.existing_answer)
             if row.existing_answer
             else None,
-        )
+            "response": "",
+            "reference": "",
+            "deviation_note": "",
+            "needs_manual_estimate": False,
+        }
         for position, row in enumerate(found)
-    )
+    ]
+    session.execute(insert(Requirement.__table__), rows)  # type: ignore[attr-defined]
 
 
 def _remember(session: Session, *, user: User, mapping: intake.WorkbookMapping, used: bool) -> None:
@@ -567,34 +577,48 @@ class ListRow:
 
 
 def lists_of(session: Session, opportunity_id: int) -> list[ListRow]:
-    from app.services.intake_matches import covered_requirement_ids  # noqa: PLC0415
+    """The opportunity's lists with their counts (aggregated in SQL, not row by row)."""
+    from app.services.intake_matches import covered_counts  # noqa: PLC0415
 
     lists = session.exec(
         select(RequirementList)
         .where(RequirementList.opportunity_id == opportunity_id)
         .order_by(col(RequirementList.created_at).desc(), col(RequirementList.id).desc())
     ).all()
-    rows = []
-    for found in lists:
-        requirements = session.exec(
-            select(Requirement).where(Requirement.list_id == found.id)
-        ).all()
-        covered = covered_requirement_ids(session, [r.id or 0 for r in requirements])
-        rows.append(
-            ListRow(
-                id=found.id or 0,
-                file_name=found.file_name,
-                kind=found.kind,
-                status=found.status.value,
-                uploaded_at=found.created_at,
-                requirements=len(requirements),
-                answered=sum(r.compliance is not None for r in requirements),
-                covered=sum((r.id or 0) in covered for r in requirements),
-                manual=sum(r.needs_manual_estimate for r in requirements),
-                remembered=found.mapping_remembered,
+    ids = [found.id or 0 for found in lists]
+    counts = (
+        {
+            list_id: (int(total), int(answered), int(manual or 0))
+            for list_id, total, answered, manual in session.exec(
+                select(
+                    Requirement.list_id,
+                    func.count(col(Requirement.id)),
+                    func.count(col(Requirement.compliance)),
+                    func.sum(case((col(Requirement.needs_manual_estimate), 1), else_=0)),
+                )
+                .where(col(Requirement.list_id).in_(ids))
+                .group_by(col(Requirement.list_id))
             )
+        }
+        if ids
+        else {}
+    )
+    covered = covered_counts(session, ids)
+    return [
+        ListRow(
+            id=found.id or 0,
+            file_name=found.file_name,
+            kind=found.kind,
+            status=found.status.value,
+            uploaded_at=found.created_at,
+            requirements=counts.get(found.id or 0, (0, 0, 0))[0],
+            answered=counts.get(found.id or 0, (0, 0, 0))[1],
+            covered=covered.get(found.id or 0, 0),
+            manual=counts.get(found.id or 0, (0, 0, 0))[2],
+            remembered=found.mapping_remembered,
         )
-    return rows
+        for found in lists
+    ]
 
 
 def confirmed_list(session: Session, list_id: int) -> RequirementList:

@@ -11,10 +11,10 @@ alias of the item. A rejected item is not suggested for that requirement again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+import numpy as np
+from sqlmodel import Session, col, func, select
 
 from app.errors import FieldError, ImmutableRecordError, NotFoundError
 from app.intake.matching import CatalogEntry, MatchIndex, build_index
@@ -213,8 +213,7 @@ def _context(
 ) -> _Context:
     revision = target_revision(session, requirement_list.opportunity_id or 0, revision_id)
     index, items = catalog_index(session, _catalog_version(session, revision))
-    requirement_ids = _requirement_ids(session, requirement_list.id or 0)
-    matches = _decisions(session, requirement_ids)
+    matches = _decisions(session, requirement_list.id or 0)
     line_ids = {m.line_id for ms in matches.values() for m in ms if m.line_id}
     lines = {
         line.id or 0: line
@@ -231,25 +230,14 @@ def _context(
     )
 
 
-def _requirement_ids(session: Session, list_id: int) -> list[int]:
-    return [
-        requirement_id or 0
-        for requirement_id in session.exec(
-            select(Requirement.id).where(Requirement.list_id == list_id)
-        )
-    ]
-
-
-def _decisions(
-    session: Session, requirement_ids: Iterable[int]
-) -> dict[int, list[RequirementMatch]]:
+def _decisions(session: Session, list_id: int) -> dict[int, list[RequirementMatch]]:
+    """Every decision on the list's requirements, by requirement id (a join, not an IN list:
+    a 100,000-row list would exceed SQLite's bound-parameter limit)."""
     found: dict[int, list[RequirementMatch]] = {}
-    ids = list(requirement_ids)
-    if not ids:
-        return found
     for match in session.exec(
         select(RequirementMatch)
-        .where(col(RequirementMatch.requirement_id).in_(ids))
+        .join(Requirement, col(Requirement.id) == col(RequirementMatch.requirement_id))
+        .where(Requirement.list_id == list_id)
         .order_by(col(RequirementMatch.id))
     ):
         found.setdefault(match.requirement_id or 0, []).append(match)
@@ -337,17 +325,32 @@ def matches_view(
     page: int = 1,
     revision_id: int | None = None,
 ) -> MatchesView:
+    """The page of requirements with their top 5; suggestions are computed for that page only
+    (the whole list is scored once, as a matrix, for the count without a suggestion)."""
     requirement_list = confirmed_list(session, list_id)
     context = _context(session, requirement_list, revision_id, language)
     requirements = requirements_of(session, list_id)
-    suggestions = _suggestions(requirements, context, threshold)
-    rows = [
-        _row(requirement, found, context)
-        for requirement, found in zip(requirements, suggestions, strict=True)
+    rows = [_row(requirement, [], context) for requirement in requirements]
+    selected = [
+        (requirement, row)
+        for requirement, row in zip(requirements, rows, strict=True)
+        if _shown(row, show)
     ]
-    selected = [row for row in rows if _shown(row, show)]
     pages = max(1, -(-len(selected) // PAGE_SIZE))
     page = min(max(page, 1), pages)
+    shown = selected[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    on_page = [requirement for requirement, _ in shown]
+    page_rows = [
+        _row(requirement, found, context)
+        for requirement, found in zip(
+            on_page, _suggestions(on_page, context, threshold), strict=True
+        )
+    ]
+    best = (
+        context.index.scores([r.text for r in requirements]).max(axis=1, initial=0.0)
+        if requirements and len(context.index)
+        else np.zeros(len(requirements))
+    )
     revision = context.revision
     drafts = draft_revisions(session, requirement_list.opportunity_id or 0)
     version = _catalog_version(session, revision)
@@ -363,7 +366,10 @@ def matches_view(
         shown=len(selected),
         covered=sum(bool(row.lines) for row in rows),
         manual=sum(row.needs_manual for row in rows),
-        without_suggestion=sum(not row.lines and not row.suggestions for row in rows),
+        without_suggestion=sum(
+            not row.lines and (score < threshold or score <= 0.0)
+            for row, score in zip(rows, best.tolist(), strict=True)
+        ),
         revision=RevisionChoice(revision.id or 0, _revision_label(revision, language))
         if revision
         else None,
@@ -372,7 +378,7 @@ def matches_view(
         items=[
             (item.code, f"{item.code} {_name(item, language)}") for item in context.items.values()
         ],
-        rows=selected[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        rows=page_rows,
     )
 
 
@@ -587,19 +593,21 @@ def flag_unmatched(
 # --- Traceability ----------------------------------------------------------------------------
 
 
-def covered_requirement_ids(session: Session, requirement_ids: list[int]) -> set[int]:
-    if not requirement_ids:
-        return set()
-    return {
-        requirement_id or 0
-        for requirement_id in session.exec(
-            select(RequirementMatch.requirement_id).where(
-                col(RequirementMatch.requirement_id).in_(requirement_ids),
-                RequirementMatch.decision == MatchDecision.ACCEPTED,
-                col(RequirementMatch.line_id).is_not(None),
-            )
+def covered_counts(session: Session, list_ids: list[int]) -> dict[int, int]:
+    """Per list, how many requirements an estimate line covers."""
+    if not list_ids:
+        return {}
+    rows = session.exec(
+        select(Requirement.list_id, func.count(func.distinct(Requirement.id)))
+        .join(RequirementMatch, col(RequirementMatch.requirement_id) == col(Requirement.id))
+        .where(
+            col(Requirement.list_id).in_(list_ids),
+            RequirementMatch.decision == MatchDecision.ACCEPTED,
+            col(RequirementMatch.line_id).is_not(None),
         )
-    }
+        .group_by(col(Requirement.list_id))
+    ).all()
+    return {list_id or 0: int(covered) for list_id, covered in rows}
 
 
 @dataclass(frozen=True)
