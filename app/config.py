@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: str = DEFAULT_SECRET
     data_dir: Path = PROJECT_ROOT / "data"
+    # Our company as the proposal's cover and the quote's header print it; empty means
+    # the placeholder text, which reminds the bid team to set it.
+    company_name: str = Field(default="", max_length=200)
+    # Uploaded proposal templates (.docx), one file per template, named by its SHA-256.
+    template_dir: Path = PROJECT_ROOT / "var" / "proposal_templates"
     default_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)

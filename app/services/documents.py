@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from sqlmodel import Session
 
 import estimation as engine
 from app import charts, i18n
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 from app.documents import context as ctx
 from app.documents.chinese_numerals import rmb_upper
 from app.documents.errors import DocumentError
@@ -711,8 +710,8 @@ def _statements(revision: EstimateRevision, kind: StatementKind) -> list[str]:
 
 
 def company_name(language: Language) -> str:
-    """Our company, from ``BIDWRIGHT_COMPANY_NAME`` (a setting the lead may move to config)."""
-    return os.environ.get("BIDWRIGHT_COMPANY_NAME") or DEFAULT_COMPANY[language]
+    """Our company (setting ``BIDWRIGHT_COMPANY_NAME``), or a placeholder that asks for it."""
+    return get_settings().company_name or DEFAULT_COMPANY[language]
 
 
 # --- Documents ----------------------------------------------------------------------------
@@ -841,9 +840,8 @@ class StoredTemplate:
 
 
 def template_dir() -> Path:
-    """Where uploaded templates live (``BIDWRIGHT_TEMPLATE_DIR``, default ``var/``)."""
-    configured = os.environ.get("BIDWRIGHT_TEMPLATE_DIR")
-    return Path(configured) if configured else PROJECT_ROOT / "var" / "proposal_templates"
+    """Where uploaded templates live (setting ``BIDWRIGHT_TEMPLATE_DIR``, default ``var/``)."""
+    return get_settings().template_dir
 
 
 _TEMPLATE_ID = re.compile(r"^[0-9a-f]{64}$")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 from app.db import make_engine, write_session
 from app.models import Customer, EstimateRevision, SimulationRun, User
 from app.services import accounts
@@ -103,6 +103,8 @@ def quote_for(stored_run: StoredRun) -> Build:
 
 
 @pytest.fixture
-def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("BIDWRIGHT_TEMPLATE_DIR", str(tmp_path / "templates"))
-    return tmp_path / "templates"
+    get_settings.cache_clear()
+    yield tmp_path / "templates"
+    get_settings.cache_clear()

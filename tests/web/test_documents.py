@@ -2,7 +2,7 @@
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.config import get_settings
 from app.models import EstimateRevision, SimulationRun
 from app.vocabulary import AccessRole
 from tests.web.conftest import Browser
@@ -145,9 +146,11 @@ def _template(*paragraphs: str) -> bytes:
 
 
 @pytest.fixture
-def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("BIDWRIGHT_TEMPLATE_DIR", str(tmp_path / "templates"))
-    return tmp_path / "templates"
+    get_settings.cache_clear()
+    yield tmp_path / "templates"
+    get_settings.cache_clear()
 
 
 def _upload(browser: Browser, content: bytes, *, htmx: bool = False, **data: object):  # type: ignore[no-untyped-def]
