@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import itertools
 
 import numpy as np
-from matplotlib import font_manager
+from matplotlib import font_manager, ticker
 from matplotlib.figure import Figure
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei"]
@@ -202,8 +202,18 @@ def ratio_histogram(
         axes = figure.axes[0]
         axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BAR)
         axes.set_xscale("log")
+        # Plain ratios on the log axis (0.5, 1, 2), not powers of ten.
+        axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_minor_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
         axes.axvline(1.0, color="#555555", linewidth=1.0)
-        _mark(axes, markers)
+        for marker in markers:
+            axes.axvline(
+                marker.value,
+                color=_P_COLOURS.get(marker.label, "#555555"),
+                linestyle="--",
+                linewidth=1.2,
+                label=f"{marker.label} {marker.value:.2f}",
+            )
         axes.set(xlabel=x_label, ylabel=y_label, title=title)
         axes.legend(loc="upper right", frameon=False)
     return figure

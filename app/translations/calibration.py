@@ -94,7 +94,7 @@ MESSAGES: dict[str, str] = {
     "Actual effort of a won opportunity (optional)": "某个中标商机的实际工时（可选）",
     "No: past projects of their own": "否：作为独立的以往项目",
     "Read the file": "读取文件",
-    "This file was already imported on": "该文件已于以下日期导入：",
+    "This file was already imported on": "该文件此前已导入，导入日期",
     "delete that import first to import it again.": "如需重新导入，请先删除那次导入。",
     "header in row": "表头所在行",
     "Columns": "列",
