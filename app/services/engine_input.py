@@ -112,6 +112,11 @@ def _calibration(session: Session, revision: EstimateRevision) -> dict[str, Any]
     price_basis = revision.price_basis
     if revision.calibration == "off":
         return {"calibration": None, "estimator": "", "price_basis": "raw"}
+    if revision.calibration == "estimator" and not revision.calibration_estimator.strip():
+        raise RunInputError(
+            "per-estimator calibration needs the estimator whose history applies: "
+            "fill in the estimator in the run settings"
+        )
     calibration, coverage = history.revision_calibration(session, revision)
     if calibration is None:
         raise RunInputError(

@@ -479,3 +479,105 @@ def test_sales_see_the_calibrated_comparison_without_any_cost(
     assert 'id="raw-vs-calibrated"' in page
     for word in ("成本", "毛利", "Cost", "Margin", "cost_day_rate"):
         assert word not in page
+
+
+# --- every htmx route as page and fragment ------------------------------------------------------
+
+
+def test_uploading_answers_the_mapping_step_as_a_fragment_too(open_as: Open) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    response = browser.client.post(
+        "/calibration/import",
+        data={"csrf_token": browser.csrf, "kind": "tasks"},
+        files={"upload": ("timesheet.csv", TIMESHEET)},
+        headers=FRAGMENT,
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="import-step">')
+    assert "/preview" in response.text
+
+
+def test_the_preview_is_a_full_page_without_htmx(open_as: Open) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    html, _ = _upload(browser, TIMESHEET)
+    page = browser.post(f"/calibration/import/{_token(html)}/preview", _mapping(html))
+    assert page.status_code == 200
+    assert "<html" in page.text
+    assert 'id="import-preview"' in page.text
+
+
+def test_deleting_an_import_without_htmx_redirects_to_the_history(
+    open_as: Open, seeded: Engine
+) -> None:
+    with Session(seeded) as session:
+        demo = session.exec(select(HistoryImport)).one()
+    response = open_as(AccessRole.PRESALES).post(f"/calibration/imports/{demo.id}/delete")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/calibration/history"
+
+
+def test_the_outcome_page_is_a_page_and_a_fragment_and_a_plain_post_redirects(
+    open_as: Open, seeded: Engine
+) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    opportunity = _opportunity_id(seeded)
+    assert "<html" in browser.get(f"/opportunities/{opportunity}/outcome").text
+    fragment = browser.get(f"/opportunities/{opportunity}/outcome", headers=FRAGMENT).text
+    assert fragment.lstrip().startswith('<div id="outcome-body">')
+    response = browser.post(f"/opportunities/{opportunity}/outcome", {"outcome": "cancelled"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/opportunities/{opportunity}/outcome"
+    with Session(seeded) as session:
+        record = session.get(Opportunity, opportunity)
+        assert record is not None
+        assert record.status == OpportunityStatus.CANCELLED
+    assert _count(seeded, HistoryProject) == 48  # a cancelled bid teaches no ratio
+
+
+def test_a_timesheet_can_carry_a_won_opportunitys_actuals(open_as: Open, seeded: Engine) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    _run(browser, _revision(seeded).id or 0)
+    opportunity = _opportunity_id(seeded)
+    browser.post(f"/opportunities/{opportunity}/outcome", {"outcome": "won", "final_price": "9"})
+    html, status = _upload(browser, TIMESHEET, opportunity_id=str(opportunity))
+    assert status == 200
+    mapping = _mapping(html)
+    form = {"kind": "tasks", "opportunity_id": str(opportunity), **mapping}
+    done = browser.post(f"/calibration/import/{_token(html)}/confirm", form)
+    assert done.status_code == 303
+    with Session(seeded) as session:
+        project = session.exec(
+            select(HistoryProject).where(HistoryProject.opportunity_id == opportunity)
+        ).one()
+        assert [(t.name, t.actual_days) for t in project.tasks] == [
+            ("Login", 12.0),
+            ("Search", 11.5),
+        ]
+        assert str(project.finished_on) == "2026-02-01"
+        assert project.import_id is None  # deleting the file's import keeps the won project
+
+
+def test_a_timesheet_cannot_go_to_an_opportunity_that_was_not_won(
+    open_as: Open, seeded: Engine
+) -> None:
+    html, status = _upload(
+        open_as(AccessRole.PRESALES), TIMESHEET, opportunity_id=str(_opportunity_id(seeded))
+    )
+    assert status == 422
+    assert "only a won opportunity can receive a timesheet" in html
+
+
+def test_per_estimator_calibration_needs_the_estimator_and_then_uses_their_history(
+    open_as: Open, seeded: Engine
+) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    revision = _calibrate(browser, seeded, calibration="estimator", calibration_estimator="")
+    refused = browser.post(f"/revisions/{revision.id}/runs")
+    assert refused.status_code == 422
+    assert "fill in the estimator" in refused.text
+    revision = _calibrate(browser, seeded, calibration="estimator", calibration_estimator="li.na")
+    run = _stored(seeded, _run(browser, revision.id or 0))
+    result = estimation.SimulationResult.from_dict(run.result or {})
+    assert result.calibrated is not None
+    (factor,) = result.calibrated.factors
+    assert (factor.key, factor.fit_key) == ("li.na", "li.na")
