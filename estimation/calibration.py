@@ -181,7 +181,15 @@ class Calibration:
     bootstrap_from: int
 
     def fit_for(self, key: str) -> GroupFit:
-        """The group's fit, or the overall one when the history has no such group."""
+        """The group's fit, or the overall one when the history has no such group.
+
+        Examples
+        --------
+        >>> calibration = calibrate([10] * 4, [11, 12, 9, 14], groups=list("aabb"),
+        ...                         group_by="role")
+        >>> calibration.fit_for("a").key, calibration.fit_for("zz").key
+        ('a', '')
+        """
         if self.group_by is CalibrationGroupBy.OVERALL:
             return self.overall
         return self.groups.get(key, self.overall)
@@ -757,6 +765,16 @@ def backtest(
     P90) unless ``raw_quantiles`` gives the project's simulated P50/P80/P90; the calibrated
     one multiplies each group's estimate by that group's factor drawn ``draws`` times
     (stratified, seeded per project), and by the raw spread when there is one.
+
+    Examples
+    --------
+    >>> days = [date(2024, 1, d) for d in range(1, 7)]
+    >>> result = backtest([10.0] * 6, [11, 13, 12, 14, 12, 9], projects=list("ABCDEF"),
+    ...                   dates=days, min_history=4)
+    >>> [(p.project, p.history_projects, p.actual) for p in result.projects]
+    [('E', 4, 12.0), ('F', 5, 9.0)]
+    >>> result.raw_coverage  # the estimate of 10 was beaten by F only
+    (0.5, 0.5, 0.5)
     """
     kind = _group_by(group_by)
     threshold = _bootstrap_threshold(bootstrap_from)
