@@ -17,6 +17,7 @@ import html
 import io
 import re
 import zipfile
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -326,13 +327,13 @@ class _SheetEditor:
     def patch(self, xml: bytes, rows: dict[int, dict[int, str | None]]) -> bytes:
         xml = re.sub(rb"<sheetData\s*/>", b"<sheetData></sheetData>", xml, count=1)
         start, end = self._sheet_data(xml)
-        pieces, position, pending = [xml[:start]], start, sorted(rows)
+        pieces, position, pending = [xml[:start]], start, deque(sorted(rows))
         for match in _ROW.finditer(xml, start, end):
             number = self._row_number(match.group(1))
             while pending and pending[0] < number:
                 pieces += [xml[position : match.start()], self._new_row(pending[0], rows)]
                 position = match.start()
-                pending.pop(0)
+                pending.popleft()
             if pending and pending[0] == number:
                 closed = bool(match.group(2))
                 row_end = match.end() if closed else xml.index(b"</row>", match.end()) + 6
@@ -340,7 +341,7 @@ class _SheetEditor:
                 row = self._row(number, match.group(1), content, rows[number])
                 pieces += [xml[position : match.start()], row]
                 position = row_end
-                pending.pop(0)
+                pending.popleft()
         pieces.append(xml[position:end])
         pieces += [self._new_row(number, rows) for number in pending]
         pieces.append(xml[end:])
@@ -372,7 +373,7 @@ class _SheetEditor:
     ) -> bytes:
         """The row with its target cells replaced or inserted in column order."""
         pieces: list[bytes] = []
-        position, pending = 0, sorted(writes)
+        position, pending = 0, deque(sorted(writes))
         for cell in _CELL.finditer(content):
             if not pending:
                 break
@@ -384,12 +385,12 @@ class _SheetEditor:
                     self._new_cell(number, pending[0], writes),
                 ]
                 position = cell.start()
-                pending.pop(0)
+                pending.popleft()
             if pending and pending[0] == column:
                 replaced = self._replace(number, column, cell, writes[column])
                 pieces += [content[position : cell.start()], replaced]
                 position = cell.end()
-                pending.pop(0)
+                pending.popleft()
         pieces.append(content[position:])
         pieces += [self._new_cell(number, column, writes) for column in pending]
         return b"<row" + _SPANS.sub(b"", start_tag) + b">" + b"".join(pieces) + b"</row>"
