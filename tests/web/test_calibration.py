@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 
+import docx
 import pytest
 from sqlalchemy import Engine, func
 from sqlalchemy.orm import undefer
@@ -581,3 +582,44 @@ def test_per_estimator_calibration_needs_the_estimator_and_then_uses_their_histo
     assert result.calibrated is not None
     (factor,) = result.calibrated.factors
     assert (factor.key, factor.fit_key) == ("li.na", "li.na")
+
+
+def _docx_text(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_the_proposal_states_the_confidence_basis_and_prices_on_the_calibrated_result(
+    open_as: Open, seeded: Engine
+) -> None:
+    browser = open_as(AccessRole.SALES)
+    presales = open_as(AccessRole.PRESALES)
+    revision = _calibrate(presales, seeded, calibration="role", price_basis="calibrated")
+    run_id = _run(presales, revision.id or 0)
+    summary = _stored(seeded, run_id).summary or {}
+    english = _docx_text(browser.get(f"/runs/{run_id}/proposal.docx?language=en").content)
+    coverage = summary["calibration"]["coverage"]
+    assert (
+        "The confidence level is calibrated on our estimates versus actuals in 48 past "
+        f"projects; in a backtest on {coverage['projects']} of them the calibrated P80 covered "
+        f"{coverage['calibrated'][1] * 100:.0f}%."
+    ) in english
+    assert f"{Decimal(summary['calibrated']['price_at_confidence']):,.2f}" in english
+    chinese = _docx_text(browser.get(f"/runs/{run_id}/proposal.docx?language=zh").content)
+    assert "该置信水平已按我们 48 个以往项目的估算与实际工时校准" in chinese
+
+
+def test_a_proposal_priced_on_the_raw_result_says_nothing_about_calibration(
+    open_as: Open, seeded: Engine
+) -> None:
+    presales = open_as(AccessRole.PRESALES)
+    revision = _calibrate(presales, seeded, calibration="role", price_basis="raw")
+    run_id = _run(presales, revision.id or 0)
+    summary = _stored(seeded, run_id).summary or {}
+    assert summary["price_basis"] == "raw"
+    assert summary["price_at_confidence"] == summary["raw_price_at_confidence"]
+    text = _docx_text(presales.get(f"/runs/{run_id}/proposal.docx?language=en").content)
+    assert "calibrated on our estimates" not in text
