@@ -526,7 +526,8 @@ def _store_requirements(
         }
         for position, row in enumerate(found)
     ]
-    session.execute(insert(Requirement.__table__), rows)  # type: ignore[attr-defined]
+    table = Requirement.__table__  # type: ignore[attr-defined]
+    session.connection().execute(insert(table), rows)
 
 
 def _remember(session: Session, *, user: User, mapping: intake.WorkbookMapping, used: bool) -> None:

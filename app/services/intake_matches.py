@@ -11,9 +11,13 @@ alias of the item. A rejected item is not suggested for that requirement again.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from app.errors import FieldError, ImmutableRecordError, NotFoundError
@@ -244,7 +248,9 @@ def _decisions(session: Session, list_id: int) -> dict[int, list[RequirementMatc
     return found
 
 
-def _row(requirement: Requirement, suggestions: list[Suggestion], context: _Context) -> MatchRow:
+def _row(
+    requirement: Requirement | _Brief, suggestions: list[Suggestion], context: _Context
+) -> MatchRow:
     decisions = context.matches.get(requirement.id or 0, [])
     lines = []
     for match in decisions:
@@ -277,7 +283,7 @@ def _row(requirement: Requirement, suggestions: list[Suggestion], context: _Cont
 
 
 def _suggestions(
-    requirements: list[Requirement], context: _Context, threshold: float
+    requirements: Sequence[Requirement | _Brief], context: _Context, threshold: float
 ) -> list[list[Suggestion]]:
     """Top 5 per requirement above ``threshold``, without items already decided on."""
     found = context.index.top_many(
@@ -305,13 +311,87 @@ def _suggestions(
     return result
 
 
-def _shown(row: MatchRow, show: str) -> bool:
+@dataclass(frozen=True)
+class _Brief:
+    """The columns of a requirement the matches page needs (loading ORM rows for 100,000
+    requirements took 5 s; these tuples take a fraction of that)."""
+
+    id: int
+    lock_version: int
+    key: str
+    section: str
+    text: str
+    mandatory: bool
+    scored: bool
+    needs_manual_estimate: bool
+
+
+def _briefs(session: Session, list_id: int) -> list[_Brief]:
+    query = (
+        sa_select(
+            col(Requirement.id),
+            col(Requirement.lock_version),
+            col(Requirement.key),
+            col(Requirement.section),
+            col(Requirement.text),
+            col(Requirement.mandatory),
+            col(Requirement.scored),
+            col(Requirement.needs_manual_estimate),
+        )
+        .where(col(Requirement.list_id) == list_id)
+        .order_by(col(Requirement.position))
+    )
+    return [_Brief(*row) for row in session.execute(query)]
+
+
+class _BestScores:
+    """Per list, each requirement's best catalog score: the slider moves the threshold, the
+    scores stay. Keyed by list, catalog version and the aliases learnt so far."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
+_best_scores = _BestScores()
+
+
+def _alias_state(session: Session, catalog_id: int) -> tuple[int, int]:
+    count, newest = session.exec(
+        select(func.count(col(CatalogItemAlias.id)), func.max(col(CatalogItemAlias.id))).where(
+            CatalogItemAlias.catalog_id == catalog_id
+        )
+    ).one()
+    return int(count), int(newest or 0)
+
+
+def _has_line(requirement_id: int, context: _Context) -> bool:
+    return any(
+        match.decision == MatchDecision.ACCEPTED and (match.line_id or 0) in context.lines
+        for match in context.matches.get(requirement_id, [])
+    )
+
+
+def _brief_shown(brief: _Brief, covered: bool, show: str) -> bool:
     if show == "open":
-        return not row.lines and not row.needs_manual
+        return not covered and not brief.needs_manual_estimate
     if show == "covered":
-        return bool(row.lines)
+        return covered
     if show == "manual":
-        return row.needs_manual
+        return brief.needs_manual_estimate
     return True
 
 
@@ -329,31 +409,35 @@ def matches_view(
     (the whole list is scored once, as a matrix, for the count without a suggestion)."""
     requirement_list = confirmed_list(session, list_id)
     context = _context(session, requirement_list, revision_id, language)
-    requirements = requirements_of(session, list_id)
-    rows = [_row(requirement, [], context) for requirement in requirements]
+    briefs = _briefs(session, list_id)
+    covered = [_has_line(brief.id, context) for brief in briefs]
     selected = [
-        (requirement, row)
-        for requirement, row in zip(requirements, rows, strict=True)
-        if _shown(row, show)
+        brief
+        for brief, has_line in zip(briefs, covered, strict=True)
+        if _brief_shown(brief, has_line, show)
     ]
     pages = max(1, -(-len(selected) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = selected[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    on_page = [requirement for requirement, _ in shown]
+    on_page = selected[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     page_rows = [
-        _row(requirement, found, context)
-        for requirement, found in zip(
-            on_page, _suggestions(on_page, context, threshold), strict=True
+        _row(brief, found, context)
+        for brief, found in zip(
+            on_page,
+            _suggestions(on_page, context, threshold),
+            strict=True,
         )
     ]
-    best = (
-        context.index.scores([r.text for r in requirements]).max(axis=1, initial=0.0)
-        if requirements and len(context.index)
-        else np.zeros(len(requirements))
-    )
     revision = context.revision
-    drafts = draft_revisions(session, requirement_list.opportunity_id or 0)
     version = _catalog_version(session, revision)
+    best = _best_scores.get(
+        (list_id, version.id or 0, len(briefs), *_alias_state(session, version.catalog_id)),
+        lambda: (
+            context.index.scores([b.text for b in briefs]).max(axis=1, initial=0.0)
+            if briefs and len(context.index)
+            else np.zeros(len(briefs))
+        ),
+    )
+    drafts = draft_revisions(session, requirement_list.opportunity_id or 0)
     return MatchesView(
         list_id=list_id,
         file_name=requirement_list.file_name,
@@ -362,13 +446,13 @@ def matches_view(
         show=show,
         page=page,
         pages=pages,
-        total=len(rows),
+        total=len(briefs),
         shown=len(selected),
-        covered=sum(bool(row.lines) for row in rows),
-        manual=sum(row.needs_manual for row in rows),
+        covered=sum(covered),
+        manual=sum(brief.needs_manual_estimate for brief in briefs),
         without_suggestion=sum(
-            not row.lines and (score < threshold or score <= 0.0)
-            for row, score in zip(rows, best.tolist(), strict=True)
+            not has_line and (score < threshold or score <= 0.0)
+            for has_line, score in zip(covered, best.tolist(), strict=True)
         ),
         revision=RevisionChoice(revision.id or 0, _revision_label(revision, language))
         if revision
