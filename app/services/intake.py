@@ -92,6 +92,30 @@ def parse(requirement_list: RequirementList) -> intake.ParsedWorkbook:
     return _parsed.get(requirement_list.content, requirement_list.file_name)
 
 
+_extractions: OrderedDict[tuple[str, str, str], intake.Extraction] = OrderedDict()
+_extractions_lock = threading.Lock()
+EXTRACTIONS_KEPT = 2
+
+
+def extraction_of(
+    requirement_list: RequirementList, mapping: intake.WorkbookMapping
+) -> intake.Extraction:
+    """The requirements the mapping reads from the upload; the mapper shows the count on
+    every click and confirm needs the same rows, so the last few results are kept
+    (extracting 100,000 rows takes seconds)."""
+    key = (requirement_list.file_sha256, requirement_list.file_name, mapping.to_json())
+    with _extractions_lock:
+        if key in _extractions:
+            _extractions.move_to_end(key)
+            return _extractions[key]
+    found = extract.extract_requirements(parse(requirement_list), mapping)
+    with _extractions_lock:
+        _extractions[key] = found
+        while len(_extractions) > EXTRACTIONS_KEPT:
+            _extractions.popitem(last=False)
+    return found
+
+
 def mapping_of(requirement_list: RequirementList) -> intake.WorkbookMapping:
     return intake.WorkbookMapping.from_json(json.dumps(requirement_list.mapping))
 
@@ -307,7 +331,7 @@ def mapper_view(session: Session, list_id: int) -> MapperView:
     requirement_list = get_list(session, list_id)
     parsed = parse(requirement_list)
     mapping = mapping_of(requirement_list)
-    extraction = extract.extract_requirements(parsed, mapping)
+    extraction = extraction_of(requirement_list, mapping)
     per_sheet: dict[str, list[intake.BlockMapping]] = {}
     for block in mapping.blocks:
         per_sheet.setdefault(block.sheet, []).append(block)
@@ -469,7 +493,7 @@ def confirm(
     blocking = _mapping_problems(mapping)
     if blocking:
         raise IntakeProblemsError(blocking, "the mapping is incomplete; nothing was stored")
-    extraction = extract.extract_requirements(parse(requirement_list), mapping)
+    extraction = extraction_of(requirement_list, mapping)
     if not extraction.requirements:
         problems = [*extraction.problems, intake.Problem("", None, None, "no requirement found")]
         raise IntakeProblemsError(problems, "no requirement was found; nothing was stored")
