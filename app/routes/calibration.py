@@ -255,19 +255,26 @@ def _close(
             expected_lock_version=_optional_version(form),
         )
     except (FieldError, ConcurrentEditError) as error:
-        session.rollback()
-        status = 409 if isinstance(error, ConcurrentEditError) else 422
-        return outcome_page(
-            request,
-            session,
-            opportunity_id,
-            block="outcome_body",
-            status_code=status,
-            outcome_error=error,
-            outcome_values=form,
+        return _refused(
+            request, session, opportunity_id, error, outcome_error=error, outcome_values=form
         )
     session.commit()
     return _after(request, session, opportunity_id)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    opportunity_id: int,
+    error: FieldError | ConcurrentEditError,
+    **context: Any,
+) -> Response:
+    """The outcome page again with the error: 409 for a concurrent edit, 422 for a field."""
+    session.rollback()
+    status = 409 if isinstance(error, ConcurrentEditError) else 422
+    return outcome_page(
+        request, session, opportunity_id, block="outcome_body", status_code=status, **context
+    )
 
 
 def _optional_version(form: dict[str, str]) -> int | None:
@@ -315,16 +322,8 @@ def _save_actuals(
             expected_lock_version=_optional_version(form),
         )
     except (FieldError, ConcurrentEditError) as error:
-        session.rollback()
-        status = 409 if isinstance(error, ConcurrentEditError) else 422
-        return outcome_page(
-            request,
-            session,
-            opportunity_id,
-            block="outcome_body",
-            status_code=status,
-            actuals_error=error,
-            actuals_values=form,
+        return _refused(
+            request, session, opportunity_id, error, actuals_error=error, actuals_values=form
         )
     session.commit()
     return _after(request, session, opportunity_id)
