@@ -514,3 +514,39 @@ def test_a_csv_list_is_answered_back_into_csv(open_as: Open, seeded: Engine) -> 
     assert "部分支持" in export.content.decode("gb18030", errors="replace") or "部分支持" in (
         export.content.decode("utf-8-sig", errors="replace")
     )
+
+
+def test_a_list_that_cannot_be_written_back_says_why_and_still_has_its_matrix(
+    open_as: Open, seeded: Engine
+) -> None:
+    """A legacy .xls (here an OLE2 header stored directly: there is no .xls writer to build
+    a real one with) is refused by the write-back with a message; the matrix still works."""
+    from app.db import write_session  # noqa: PLC0415
+    from app.models import IntakeStatus  # noqa: PLC0415
+
+    with write_session(seeded) as session:
+        legacy = RequirementList(
+            opportunity_id=opportunity_id(seeded),
+            file_name="旧版需求.xls",
+            kind="xls",
+            size_bytes=4096,
+            file_sha256="0" * 64,
+            content=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4088),
+            fingerprint="0" * 64,
+            mapping={"fingerprint": "0" * 64, "blocks": []},
+            status=IntakeStatus.CONFIRMED,
+        )
+        session.add(legacy)
+        session.flush()
+        session.add(Requirement(list_id=legacy.id, sheet="Sheet1", row=2, key="1", text="需求一"))
+        list_id = legacy.id
+    browser = open_as(AccessRole.SALES)
+    refused = browser.get(f"/requirement-lists/{list_id}/export")
+    assert refused.status_code == 422
+    assert "旧版需求.xls" in refused.text
+    matrix = browser.get(f"/requirement-lists/{list_id}/compliance-matrix.xlsx")
+    assert matrix.status_code == 200
+    assert (
+        "%E6%8A%80%E6%9C%AF%E5%81%8F%E7%A6%BB%E8%A1%A8.xlsx"
+        in matrix.headers["content-disposition"]
+    )  # 旧版需求-技术偏离表.xlsx
