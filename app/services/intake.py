@@ -61,9 +61,10 @@ class IntakeProblemsError(BidwrightError):
 
 
 class _ParsedCache:
-    """The last few parsed uploads, by content hash; parsing is pure, so sharing is safe."""
+    """The last two parsed uploads, by content hash (parsing is pure, so sharing is safe);
+    two, because a 100,000-row workbook holds a few hundred MB of cell values."""
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = 2) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[str, str], intake.ParsedWorkbook] = OrderedDict()
         self._lock = threading.Lock()
