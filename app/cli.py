@@ -1,4 +1,4 @@
-"""The ``bidwright`` command: serve, migrate, seed, catalog import/export."""
+"""The ``bidwright`` command: serve, migrate, seed, catalog import/export, backup/restore/check."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,10 +7,10 @@ import typer
 import uvicorn
 
 from app.config import Environment, get_settings
-from app.db import read_session, write_session
+from app.db import get_engine, read_session, write_session
 from app.errors import BidwrightError
 from app.migrate import upgrade
-from app.services import accounts
+from app.services import accounts, operations
 from app.services import catalog as catalog_service
 from app.services.seed import seed_all
 from app.vocabulary import AccessRole
@@ -122,6 +122,40 @@ def catalog_import(
         )
         summary = f"imported {len(version.items)} items as draft version {version.number}"
     typer.echo(summary)
+
+
+@cli.command("backup")
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="New file to write the backup to.")],
+) -> None:
+    """Back up the database while the server runs (SQLite online backup; pg_dump)."""
+    with _friendly_errors():
+        operations.backup(get_settings().database_url, file)
+    typer.echo(f"backed up to {file}")
+
+
+@cli.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `bidwright backup`.")],
+) -> None:
+    """Replace the database with a backup (stop the server first); then run `check`."""
+    with _friendly_errors():
+        operations.restore(get_settings().database_url, file)
+    typer.echo(f"restored from {file}")
+
+
+@cli.command("check")
+def check_command() -> None:
+    """Check the database: integrity (SQLite), reachability and migration level.
+
+    Exits 1 and lists the problems when there are any.
+    """
+    report = operations.check_database(get_engine())
+    for problem in report.problems:
+        typer.echo(f"problem: {problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(code=1)
+    typer.echo(f"ok: {report.backend} database at migration {report.revision}")
 
 
 class _friendly_errors:  # noqa: N801 - used as a context manager, reads like one
