@@ -16,6 +16,7 @@ from app import __version__
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import BidwrightError
+from app.request_log import RequestLogMiddleware, configure_logging
 from app.routes import (
     admin,
     api,
@@ -55,6 +56,8 @@ def create_app(database: Engine | None = None) -> FastAPI:
     app = FastAPI(title="Bidwright", version=__version__, lifespan=lifespan)
     app.state.database = database if database is not None else get_engine()
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestLogMiddleware)  # added last: outermost, times everything
+    configure_logging()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health.router,

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from alembic.migration import MigrationContext
@@ -46,9 +47,10 @@ class CheckReport:
         return not self.problems
 
 
-def migration_head(database_url: str) -> str:
-    """The newest migration revision this code knows."""
-    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head() or ""
+@cache
+def migration_head() -> str:
+    """The newest migration revision this code knows (read once: files don't change)."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head() or ""
 
 
 def current_revision(database: Engine) -> str:
@@ -59,12 +61,11 @@ def current_revision(database: Engine) -> str:
 
 def is_ready(database: Engine) -> tuple[bool, str]:
     """Whether the database answers and is at the migration head, with the reason if not."""
-    url = database.url.render_as_string(hide_password=False)
     try:
         revision = current_revision(database)
     except SQLAlchemyError as error:
         return False, f"database unreachable ({type(error).__name__})"
-    head = migration_head(url)
+    head = migration_head()
     if revision != head:
         return False, f"database at migration {revision or 'none'}, code expects {head}"
     return True, f"migration {head}"
@@ -73,9 +74,8 @@ def is_ready(database: Engine) -> tuple[bool, str]:
 def check_database(database: Engine) -> CheckReport:
     """Integrity (SQLite: ``integrity_check`` and ``foreign_key_check``), reachability and
     migration level; never raises for a problem it can name."""
-    url = database.url.render_as_string(hide_password=False)
     backend = database.dialect.name
-    report = CheckReport(backend=backend, revision="", head=migration_head(url))
+    report = CheckReport(backend=backend, revision="", head=migration_head())
     try:
         with database.connect() as connection:
             if backend == "sqlite":

@@ -33,3 +33,7 @@ def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     get_engine().dispose()
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+# The web fixtures (a seeded app, clients logged in per role) for the HTTP-level tests.
+from tests.web.conftest import open_as, seeded  # noqa: E402, F401
