@@ -4,22 +4,25 @@ Every numeric input refuses NaN and infinity (pydantic's ``float`` accepts both 
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models import ThreePoint
 
 _STRICT_NUMBERS = ConfigDict(allow_inf_nan=False, extra="forbid")
+# Row ids are signed 64-bit in both databases; a larger number made the driver raise (500).
+MAX_ID = 2**63 - 1
+DatabaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class EstimateCreate(BaseModel):
     model_config = _STRICT_NUMBERS
 
-    opportunity_id: int
+    opportunity_id: DatabaseId
     name: str = Field(min_length=1, max_length=300)
-    catalog_version_id: int
-    rate_card_id: int
+    catalog_version_id: DatabaseId
+    rate_card_id: DatabaseId
 
 
 class EstimatePublic(BaseModel):
@@ -56,7 +59,7 @@ class LinePublic(BaseModel):
 class LineCreate(BaseModel):
     model_config = _STRICT_NUMBERS
 
-    item_id: int
+    item_id: DatabaseId
     quantity: float = Field(default=1.0, gt=0, le=1_000_000)
 
 

@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlmodel import Session, col, select
 
 from app.api_schemas import (
+    MAX_ID,
     EstimateCreate,
     EstimatePublic,
     LineCreate,
@@ -28,7 +29,7 @@ from app.vocabulary import AccessRole
 from app.worker import launch_run
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetail} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+    status: {"model": ProblemDetail} for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
 
@@ -41,6 +42,7 @@ def api_user(request: Request, user: OptionalUser) -> User:
 
 
 ApiUser = Annotated[User, Depends(api_user)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _editor(user: User) -> User:
@@ -110,7 +112,7 @@ def create_estimate(body: EstimateCreate, session: SessionDep, user: ApiUser) ->
 
 
 @router.get("/revisions/{revision_id}", response_model=RevisionPublic)
-def get_revision(revision_id: int, session: SessionDep, user: ApiUser) -> RevisionPublic:
+def get_revision(revision_id: RowId, session: SessionDep, user: ApiUser) -> RevisionPublic:
     revision = estimate_service.get_revision(session, revision_id)
     codes = _role_codes(session)
     return RevisionPublic(
@@ -127,7 +129,9 @@ def get_revision(revision_id: int, session: SessionDep, user: ApiUser) -> Revisi
 
 
 @router.post("/revisions/{revision_id}/lines", response_model=LinePublic, status_code=201)
-def add_line(revision_id: int, body: LineCreate, session: SessionDep, user: ApiUser) -> LinePublic:
+def add_line(
+    revision_id: RowId, body: LineCreate, session: SessionDep, user: ApiUser
+) -> LinePublic:
     [line] = estimate_service.add_items(
         session,
         user=_editor(user),
@@ -140,7 +144,7 @@ def add_line(revision_id: int, body: LineCreate, session: SessionDep, user: ApiU
 
 
 @router.patch("/lines/{line_id}", response_model=LinePublic)
-def update_line(line_id: int, body: LineUpdate, session: SessionDep, user: ApiUser) -> LinePublic:
+def update_line(line_id: RowId, body: LineUpdate, session: SessionDep, user: ApiUser) -> LinePublic:
     _editor(user)
     role_ids = {code: role.id or 0 for code, role in roles_by_code(session).items()}
     overrides = None
@@ -165,7 +169,7 @@ def update_line(line_id: int, body: LineUpdate, session: SessionDep, user: ApiUs
 
 
 @router.post("/revisions/{revision_id}/runs", response_model=RunPublic, status_code=201)
-def start_run(request: Request, revision_id: int, session: SessionDep, user: ApiUser) -> Any:
+def start_run(request: Request, revision_id: RowId, session: SessionDep, user: ApiUser) -> Any:
     run_id = launch_run(
         session, user=_editor(user), revision_id=revision_id, database=request.app.state.database
     )
@@ -173,7 +177,7 @@ def start_run(request: Request, revision_id: int, session: SessionDep, user: Api
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic)
-def get_run(run_id: int, session: SessionDep, user: ApiUser) -> Any:
+def get_run(run_id: RowId, session: SessionDep, user: ApiUser) -> Any:
     return _run_public(run_service.get_run(session, run_id), user)
 
 
