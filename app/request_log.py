@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from sqlalchemy import inspect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOGGER_NAME = "bidwright.requests"
@@ -71,8 +72,12 @@ def loggable_path(path: str, query_string: bytes) -> str:
 
 
 def _user_id(scope: Scope) -> int | None:
+    """The user's primary key, read from the identity map: reading ``user.id`` could try to
+    reload an expired, detached row after the request's session has closed."""
     user = scope.get("state", {}).get("user")
-    return getattr(user, "id", None)
+    state = inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return int(identity[0]) if identity else None
 
 
 class RequestLogMiddleware:
