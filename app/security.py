@@ -200,14 +200,23 @@ class SecurityMiddleware:
         except PayloadTooLargeError:
             if not response_started:
                 await _send_too_large(send, self.max_body_bytes)
+        except OverflowError:
+            # An id beyond 64 bits in a path, query or form reaches the database driver,
+            # which cannot bind it: the request names nothing that can exist.
+            if response_started:
+                raise
+            await _send_plain(send, 400, b"a number in the request is too large")
 
 
 async def _send_too_large(send: Callable[[Message], Awaitable[Any]], limit: int) -> None:
-    body = f"request body larger than {limit:,} bytes".encode()
+    await _send_plain(send, 413, f"request body larger than {limit:,} bytes".encode())
+
+
+async def _send_plain(send: Callable[[Message], Awaitable[Any]], status: int, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
