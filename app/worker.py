@@ -14,7 +14,9 @@ long runs queued; beyond that the request is refused at once with 503 and a
 import atexit
 import gc
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import cache
 
@@ -58,9 +60,22 @@ def _execute_in_child(database_url: str, run_id: int, report_progress: bool) -> 
 
 
 def _prepare_child() -> None:
-    """Leave the modules a child imported out of the collector's scans (see app.main)."""
+    """Leave the modules a child imported out of the collector's scans (see app.main), and
+    exit when the server dies."""
     gc.collect()
     gc.freeze()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A server killed with SIGKILL leaves its children running; an orphaned child would
+    finish its run after the restarted server marked it interrupted. It exits instead."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 _pools: dict[str, ProcessPoolExecutor] = {}

@@ -122,6 +122,7 @@ def _progress_recorder(database: Engine, run_id: int) -> Callable[[int, int], No
             session.execute(
                 update(SimulationRun)
                 .where(col(SimulationRun.id) == run_id)
+                .where(col(SimulationRun.status) == RunStatus.RUNNING)
                 .values(progress=min(done / planned, 0.99))
             )
 
@@ -186,8 +187,8 @@ def _finish(
 ) -> None:
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
-        if run is None:
-            return
+        if run is None or run.status != RunStatus.RUNNING:
+            return  # marked interrupted meanwhile (server restarted): that verdict stands
         run.finished_at = utcnow()
         run.progress = 1.0
         if result is None:
