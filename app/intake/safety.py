@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -43,6 +44,15 @@ _FOREIGN_MAGIC = (
     (b"{\\rtf", "an RTF document"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+# What zipfile raises for a member whose header, data or checksum was damaged.
+DAMAGED_PACKAGE = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,  # a compression method or flag zipfile does not support
+    zlib.error,
 )
 _WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
 # A value cell: its start tag (reference first, as Excel, LibreOffice and openpyxl write it)
@@ -138,7 +148,10 @@ def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int
     except ImportRejectedError as error:
         raise refuse(file_name, error.problems[0].message) from error
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        kind = _package_kind(archive, file_name)
+        try:
+            kind = _package_kind(archive, file_name)
+        except DAMAGED_PACKAGE as error:
+            raise refuse(file_name, f"the workbook package is damaged ({error})") from error
         extents = _scan_members(archive, file_name)
         parts = _sheet_parts_or_refuse(archive, file_name)
     for sheet in parts:
@@ -219,7 +232,7 @@ def _scan_members(archive: zipfile.ZipFile, file_name: str) -> dict[str, SheetEx
         is_sheet = info.filename.lower().endswith(".xml")
         try:
             extent = _scan_member(_chunks(archive, info), measure=is_sheet)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except DAMAGED_PACKAGE as error:
             raise refuse(file_name, f"the part {info.filename} is damaged ({error})") from error
         except _EntityDeclarationError as error:
             raise refuse(

@@ -237,6 +237,12 @@ def parse_catalog_xlsx(
             )
         rows = _read_rows(workbook[ITEMS_SHEET])
         info = _read_info(workbook[INFO_SHEET]) if INFO_SHEET in workbook.sheetnames else None
+    except ImportRejectedError:
+        raise
+    except Exception as error:  # read-only mode parses a damaged sheet part only now
+        raise ImportRejectedError(
+            [CellProblem(file_name, None, None, f"the workbook cannot be read: {error}")]
+        ) from error
     finally:
         workbook.close()
     return ParsedCatalog(info=info, items=_RowValidator(set(known_roles)).validate(rows))
@@ -267,7 +273,7 @@ def _read_rows(sheet: Any) -> list[tuple[int, tuple[Any, ...]]]:
 def _read_info(sheet: Any) -> CatalogInfo | None:
     values: dict[str, Any] = {}
     for row in sheet.iter_rows(min_row=1, max_row=10, max_col=2, values_only=True):
-        if row and isinstance(row[0], str):
+        if row and isinstance(row[0], str) and row[0].split():
             values[row[0].split()[-1].lower()] = row[1] if len(row) > 1 else None
     code = values.get("code")
     if not isinstance(code, str) or not code.strip():

@@ -236,13 +236,7 @@ def read_xlsx(data: bytes, file_name: str, *, max_bytes: int) -> Grid:
         for worksheet in workbook.worksheets:
             if worksheet.sheet_state != "visible":
                 continue
-            rows: list[list[Any]] = []
-            for values in _sheet_rows(worksheet):
-                if len(rows) >= MAX_ROWS + HEADER_SEARCH_ROWS:
-                    raise _refuse(
-                        file_name, f"sheet '{worksheet.title}' has over {MAX_ROWS:,} rows"
-                    )
-                rows.append(values)
+            rows = _read_sheet(worksheet, file_name)
             grid = Grid(sheet=worksheet.title, rows=_trim(rows))
             header = find_header(grid.rows)
             if header is not None and set(REQUIRED) <= set(
@@ -255,6 +249,20 @@ def read_xlsx(data: bytes, file_name: str, *, max_bytes: int) -> Grid:
         return fallback
     finally:
         workbook.close()
+
+
+def _read_sheet(worksheet: Any, file_name: str) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    try:
+        for values in _sheet_rows(worksheet):
+            if len(rows) >= MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _refuse(file_name, f"sheet '{worksheet.title}' has over {MAX_ROWS:,} rows")
+            rows.append(values)
+    except ImportRejectedError:
+        raise
+    except Exception as error:  # read-only mode parses a damaged sheet part only now
+        raise _refuse(file_name, f"sheet '{worksheet.title}' cannot be read ({error})") from error
+    return rows
 
 
 def _trim(rows: list[list[Any]]) -> list[list[Any]]:
