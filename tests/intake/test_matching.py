@@ -243,3 +243,40 @@ def _oracle_scores(entries: list[CatalogEntry], texts: list[str]) -> np.ndarray:
             candidates += [cosine(query, alias) for alias in alias_sets[column]]
             result[row, column] = max(candidates)
     return result
+
+
+def test_the_vectorised_query_terms_equal_tokenize_term_by_term() -> None:
+    """Queries find their CJK bigrams with numpy over code points; :func:`tokenize` is the
+    plain reference. Both must give the same terms at the same places."""
+    index = build_index(catalog_entries())
+    names = {number: term for term, number in index.vocabulary.items()}
+    texts = [
+        "支持单点登录（SSO）与 DEV-024 全文检索",
+        "需与行内OA系统对接的要求和了解",
+        "云 API 网关 2FA",
+        "ＳＳＯ",
+        "",
+        "The system shall export encrypted reports",
+        "甲",
+        "数据加密\n登录",
+    ]
+    normalised = [normalise(text) for text in texts]
+    queries = index._queries(normalised)
+    for number, text in enumerate(normalised):
+        span = slice(queries.offsets[number], queries.offsets[number + 1])
+        expected = [(token.start, token.end, token.cjk, token.term) for token in tokenize(text)]
+        found = [
+            (int(start), int(end), bool(cjk), names.get(int(term_id), "?"))
+            for start, end, cjk, term_id in zip(
+                queries.starts[span],
+                queries.ends[span],
+                queries.cjk[span],
+                queries.ids[span],
+                strict=True,
+            )
+            if term_id >= 0  # boilerplate bigrams (-1): tokenize leaves them out
+        ]
+        assert [item[:3] for item in found] == [item[:3] for item in expected], text
+        for (_, _, _, name), (_, _, _, term) in zip(found, expected, strict=True):
+            assert name in {term, "?"}, text
+            assert (name == "?") == (term not in index.vocabulary), text
