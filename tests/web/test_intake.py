@@ -550,3 +550,25 @@ def test_a_list_that_cannot_be_written_back_says_why_and_still_has_its_matrix(
         "%E6%8A%80%E6%9C%AF%E5%81%8F%E7%A6%BB%E8%A1%A8.xlsx"
         in matrix.headers["content-disposition"]
     )  # 旧版需求-技术偏离表.xlsx
+
+
+def test_the_mapper_include_forms_work_without_htmx(open_as: Open, seeded: Engine) -> None:
+    browser = open_as(AccessRole.PRESALES)
+    list_id = uploaded_list_id(upload(browser, seeded, workbooks.english_rfp(), EN_FILE))
+    page = browser.get(f"/requirement-lists/{list_id}/mapping").text
+    sheets = browser.post(
+        f"/requirement-lists/{list_id}/mapping/sheets",
+        {"lock_version": lock_of(page), "sheet": ["Requirements", "Security"]},
+    )
+    assert (sheets.status_code, sheets.headers["location"]) == (
+        303,
+        f"/requirement-lists/{list_id}/mapping",
+    )
+    page = browser.get(f"/requirement-lists/{list_id}/mapping").text
+    assert 'value="Service" checked' not in page
+    assert 'value="Security" checked' in page
+    block = browser.post(
+        f"/requirement-lists/{list_id}/mapping/blocks/0",
+        {"lock_version": lock_of(page), "included": "1"},
+    )
+    assert block.status_code == 303

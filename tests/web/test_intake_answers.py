@@ -381,3 +381,23 @@ def test_row_and_editor_urls_serve_a_fragment_to_htmx_and_a_page_otherwise(
             follow_redirects=False,
         )
         assert history.status_code == page.status_code, url
+
+
+def test_library_and_mapper_posts_also_work_without_htmx(open_as: Open, seeded: Engine) -> None:
+    browser = open_as(AccessRole.BID)
+    browser.post("/answer-library", {"question": "问题", "text_zh": "答复"})
+    with Session(seeded) as session:
+        entry = session.exec(select(AnswerLibraryEntry)).one()
+    form = {"lock_version": str(entry.lock_version), "question": "问题二", "text_zh": "答复二"}
+    saved = browser.post(f"/answer-library/{entry.id}", form)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        f"/answer-library#entry-{entry.id}",
+    )
+    row = browser.get(f"/answer-library/{entry.id}/row", headers={"HX-Request": "true"}).text
+    reviewed = browser.post(f"/answer-library/{entry.id}/reviewed", {"lock_version": lock_of(row)})
+    assert reviewed.status_code == 303
+    row = browser.get(f"/answer-library/{entry.id}/row", headers={"HX-Request": "true"}).text
+    deleted = browser.post(f"/answer-library/{entry.id}/delete", {"lock_version": lock_of(row)})
+    assert (deleted.status_code, deleted.headers["location"]) == (303, "/answer-library")
+    assert count(seeded, AnswerLibraryEntry) == 0

@@ -339,3 +339,26 @@ def test_accepting_matches_in_the_app_raises_top_1_accuracy_on_a_reworded_list(
     assert before <= 0.5
     assert after >= 0.9
     assert count(seeded, CatalogItemAlias) == len(set(zip(codes, first, strict=True)))
+
+
+def test_every_decision_also_works_as_a_plain_form_post(open_as: Open, seeded: Engine) -> None:
+    """Without htmx each post answers with a redirect back to the requirement's row."""
+    browser = open_as(AccessRole.PRESALES)
+    list_id = confirmed_list(browser, seeded)
+    requirement = _requirement(seeded, list_id, "国密")
+    anchor = f"/requirement-lists/{list_id}/matches?threshold=0.1#req-{requirement.id}"
+    for url, data in (
+        (f"/requirements/{requirement.id}/reject", {"item_code": "DES-008"}),
+        (f"/requirements/{requirement.id}/manual", {"manual": "1"}),
+        (f"/requirements/{requirement.id}/accept", {"item_code": "DEV-032"}),
+    ):
+        response = browser.post(url, {**data, "threshold": "0.1"})
+        assert response.status_code == 303, url
+        assert response.headers["location"] == anchor, url
+    with Session(seeded) as session:
+        accepted = session.exec(
+            select(RequirementMatch).where(RequirementMatch.decision == "accepted")
+        ).one()
+    unlinked = browser.post(f"/requirement-matches/{accepted.id}/delete", {"threshold": "0.1"})
+    assert unlinked.status_code == 303
+    assert unlinked.headers["location"] == anchor
