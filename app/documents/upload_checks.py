@@ -9,6 +9,7 @@ known to be small.
 
 import io
 import zipfile
+import zlib
 
 from app.documents.errors import TemplateProblem, TemplateRejectedError
 
@@ -16,6 +17,14 @@ MAX_MEMBERS = 2_000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM_BYTES = 16 * 1024 * 1024
+# What zipfile raises for a damaged directory or member (zip64 records, odd versions, CRC).
+_DAMAGED = (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError, zlib.error)
+# UTF-16 too: an XML part may declare that encoding and hide its DOCTYPE from a byte search.
+_ENTITY_MARKERS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("ascii", "utf-16-le", "utf-16-be")
+)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -34,7 +43,7 @@ def check_docx_archive(data: bytes, *, max_bytes: int) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as error:
+    except _DAMAGED as error:
         raise _refuse(f"the document package is damaged: {error}") from error
     with archive:
         if len(members) > MAX_MEMBERS:
@@ -53,6 +62,9 @@ def check_docx_archive(data: bytes, *, max_bytes: int) -> None:
             raise _refuse("this zip file is not a Word .docx document")
         for member in members:
             if member.filename.endswith((".xml", ".rels")):
-                head = archive.read(member.filename)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                try:
+                    head = archive.read(member.filename)
+                except _DAMAGED as error:
+                    raise _refuse(f"the part {member.filename} is damaged: {error}") from error
+                if any(marker in head for marker in _ENTITY_MARKERS):
                     raise _refuse(f"{member.filename} declares a DOCTYPE or entities; refusing")

@@ -144,7 +144,8 @@ def _text_kind(data: bytes, file_name: str) -> str:
 def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int) -> UploadCheck:
     _refuse_other_office_files(data, file_name)
     try:
-        check_xlsx_archive(data, file_name=file_name, max_bytes=max_bytes)
+        # The entity scan happens below, in the same pass that measures the sheets.
+        check_xlsx_archive(data, file_name=file_name, max_bytes=max_bytes, scan_entities=False)
     except ImportRejectedError as error:
         raise refuse(file_name, error.problems[0].message) from error
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -177,7 +178,7 @@ def _refuse_other_office_files(data: bytes, file_name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.NameToInfo)
-    except (zipfile.BadZipFile, ValueError):
+    except DAMAGED_PACKAGE:
         return  # check_xlsx_archive words the refusal of a damaged package
     if "word/document.xml" in names:
         raise refuse(file_name, "this is a Word document renamed, not an Excel workbook")
