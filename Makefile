@@ -54,6 +54,17 @@ test: lint typecheck pytest test-postgres audit
 bench: $(INSTALLED)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# Hostile input for longer than `make test` affords: schemathesis with more examples per
+# operation and caller, the hypothesis importer properties with more examples, then atheris
+# on the three importers for FUZZ_SECONDS (libFuzzer stops at 512 MB RSS or any exception).
+FUZZ_SECONDS ?= 300
+FUZZ_EXAMPLES ?= 200
+fuzz: $(INSTALLED)
+	BIDWRIGHT_API_EXAMPLES=$(FUZZ_EXAMPLES) BIDWRIGHT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest -q -n 0 -p no:cacheprovider tests/security/test_api_fuzz.py \
+		tests/security/test_importer_fuzz.py
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python fuzz/fuzz_importers.py
+
 # Re-pin after editing dependencies in pyproject.toml: the runtime lock (the Docker image
 # installs it) and the development lock, constrained to the same runtime versions.
 lock: $(INSTALLED)

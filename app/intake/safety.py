@@ -227,7 +227,8 @@ def _scan_members(archive: zipfile.ZipFile, file_name: str) -> dict[str, SheetEx
     """One streaming pass over every XML part: entities refused, sheet extents measured."""
     extents: dict[str, SheetExtent] = {}
     for info in archive.infolist():
-        if info.is_dir() or info.filename.lower().endswith(_BINARY_SUFFIXES):
+        # Not info.is_dir(): it raises IndexError for a member with an empty name.
+        if info.filename.endswith("/") or info.filename.lower().endswith(_BINARY_SUFFIXES):
             continue
         # Every XML part is measured, wherever the relationships put the sheets.
         is_sheet = info.filename.lower().endswith(".xml")

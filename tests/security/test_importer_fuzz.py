@@ -6,6 +6,7 @@ part mangled inside an intact zip): every file is either read or refused with a 
 message, never an unhandled exception; a refused import writes nothing.
 """
 
+import os
 import random
 
 import pytest
@@ -24,8 +25,8 @@ from app.services import intake as intake_service
 from fuzz import generators, importers
 from tests.intake import workbooks
 
-# Examples per property in `make test`; `make fuzz` runs the atheris target for longer.
-EXAMPLES = 60
+# Examples per property in `make test`; `make fuzz` sets more and then runs atheris.
+EXAMPLES = int(os.environ.get("BIDWRIGHT_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
