@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt typecheck pytest test-postgres audit bench lock clean system-packages
+.PHONY: run test lint fmt typecheck pytest test-postgres audit bench fuzz lock clean system-packages
 
 $(INSTALLED): requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
