@@ -5,6 +5,7 @@ works without JavaScript (a plain post redirects back to the page). admin, presa
 change things here; sales may look and download.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -795,6 +796,19 @@ def _save_entry(
     return _entry_row(request, session, entry_id)
 
 
+def _change_entry(
+    request: Request, session: Session, entry_id: int, change: Callable[[], object]
+) -> Response | None:
+    """Make a library entry change and commit; the entry's editor with the reason if refused."""
+    try:
+        change()
+    except (FieldError, ConcurrentEditError) as error:
+        session.rollback()
+        return _entry_editor(request, session, entry_id, conflict=str(error), status_code=409)
+    session.commit()
+    return None
+
+
 @router.post("/answer-library/{entry_id}/reviewed")
 def review_library_entry(
     request: Request,
@@ -803,15 +817,15 @@ def review_library_entry(
     entry_id: int,
     lock_version: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        answers.mark_reviewed(
+    refused = _change_entry(
+        request,
+        session,
+        entry_id,
+        lambda: answers.mark_reviewed(
             session, user=user, entry_id=entry_id, expected_lock_version=_lock(lock_version)
-        )
-    except (FieldError, ConcurrentEditError) as error:
-        session.rollback()
-        return _entry_editor(request, session, entry_id, conflict=str(error), status_code=409)
-    session.commit()
-    return _entry_row(request, session, entry_id)
+        ),
+    )
+    return refused or _entry_row(request, session, entry_id)
 
 
 @router.post("/answer-library/{entry_id}/delete")
@@ -822,14 +836,16 @@ def delete_library_entry(
     entry_id: int,
     lock_version: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        answers.delete_entry(
+    refused = _change_entry(
+        request,
+        session,
+        entry_id,
+        lambda: answers.delete_entry(
             session, user=user, entry_id=entry_id, expected_lock_version=_lock(lock_version)
-        )
-    except (FieldError, ConcurrentEditError) as error:
-        session.rollback()
-        return _entry_editor(request, session, entry_id, conflict=str(error), status_code=409)
-    session.commit()
+        ),
+    )
+    if refused:
+        return refused
     if wants_fragment(request):
         return library_page(request, session)
     return _redirect("/answer-library")
