@@ -18,7 +18,15 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM_BYTES = 16 * 1024 * 1024
 # What zipfile raises for a damaged directory or member (zip64 records, odd versions, CRC).
-_DAMAGED = (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError, zlib.error)
+_DAMAGED = (
+    zipfile.BadZipFile,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,  # a member flagged as encrypted
+    OSError,
+    EOFError,
+    zlib.error,
+)
 # UTF-16 too: an XML part may declare that encoding and hide its DOCTYPE from a byte search.
 _ENTITY_MARKERS = tuple(
     marker.encode(encoding)

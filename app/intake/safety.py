@@ -52,6 +52,7 @@ DAMAGED_PACKAGE = (
     EOFError,
     ValueError,
     NotImplementedError,  # a compression method or flag zipfile does not support
+    RuntimeError,  # a member flagged as encrypted
     zlib.error,
 )
 _WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}

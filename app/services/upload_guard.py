@@ -26,7 +26,15 @@ ENTITY_MARKERS = tuple(
     for encoding in ("ascii", "utf-16-le", "utf-16-be")
 )
 # What zipfile raises for a damaged directory or member (zip64 records, odd versions, CRC).
-DAMAGED = (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError, zlib.error)
+DAMAGED = (
+    zipfile.BadZipFile,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,  # a member flagged as encrypted
+    OSError,
+    EOFError,
+    zlib.error,
+)
 
 
 def _refuse(file_name: str, message: str) -> ImportRejectedError:
