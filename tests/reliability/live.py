@@ -188,5 +188,9 @@ class LiveServer:
 
 def edit_form_values(client: httpx.Client, line_id: int) -> dict[str, str]:
     """The line editor's current field values (including its ``lock_version``)."""
-    form = client.get(f"/lines/{line_id}/edit", headers={"HX-Request": "true"}).text
-    return dict(re.findall(r'name="([a-z_0-9]+)"[^>]*value="([^"]*)"', form))
+    return form_values(client.get(f"/lines/{line_id}/edit", headers={"HX-Request": "true"}).text)
+
+
+def form_values(html: str) -> dict[str, str]:
+    """Named input values of a rendered form."""
+    return dict(re.findall(r'name="([a-z_0-9]+)"[^>]*value="([^"]*)"', html))
