@@ -156,7 +156,7 @@ def _kill_during_new_revision(
     server: LiveServer, template: Template, chooser: random.Random
 ) -> Outcome:
     client, csrf = server.log_in("user0")
-    delay = chooser.uniform(0.0, 1.0)
+    delay = chooser.uniform(0.0, 0.6)
     thread = _in_background(
         lambda: client.post(
             f"/revisions/{template.revision_id}/new-revision", data={"csrf_token": csrf}
