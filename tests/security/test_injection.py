@@ -45,8 +45,9 @@ TEXT_COLUMNS = {
     "statement": ("text",),
     "requirement": ("text", "section", "response", "reference", "deviation_note"),
     "answer_library_entry": ("question", "text_zh", "text_en", "reference"),
-    "app_user": ("display_name",),
+    "app_user": ("display_name", "username"),
 }
+UNIQUE_COLUMNS = {("app_user", "username")}  # made unique by appending the row id
 
 
 def _columns(engine: Engine, table: str) -> set[str]:
@@ -61,8 +62,9 @@ def _plant(engine: Engine, payload: Callable[[str, str], str]) -> None:
         for table, columns in TEXT_COLUMNS.items():
             present = [column for column in columns if column in _columns(engine, table)]
             for column in present:
+                value = ":value || id" if (table, column) in UNIQUE_COLUMNS else ":value"
                 session.execute(
-                    text(f"UPDATE {table} SET {column} = :value"),  # noqa: S608
+                    text(f"UPDATE {table} SET {column} = {value}"),  # noqa: S608
                     {"value": payload(table, column)},
                 )
 
@@ -167,7 +169,8 @@ def test_formula_payloads_stay_text_in_every_workbook_and_csv(
                     ), (what, cell)
             continue
         before = {name: _formula_cells(xml) for name, xml in _parts(clean[what])}
-        assert "1+2" in "".join(xml for _, xml in _parts(content)), what  # it is in there
+        marker = formula.lstrip("\t\r")[1:]  # "1+2" or "SUM(1,2)": the payload is in there
+        assert marker in "".join(xml for _, xml in _parts(content)), what
         for name, xml in _parts(content):
             # The app's own formulas (totals) stay; no stored text became a new formula.
             assert _formula_cells(xml) == before.get(name, []), (what, name)
