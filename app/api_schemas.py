@@ -3,10 +3,10 @@
 Every numeric input refuses NaN and infinity (pydantic's ``float`` accepts both by default).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models import ThreePoint
 
@@ -14,6 +14,15 @@ _STRICT_NUMBERS = ConfigDict(allow_inf_nan=False, extra="forbid")
 # Row ids are signed 64-bit in both databases; a larger number made the driver raise (500).
 MAX_ID = 2**63 - 1
 DatabaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# Timestamps are stored as UTC without a zone (SQLite keeps none); the API says so, since
+# a date-time without an offset is not RFC 3339.
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class EstimateCreate(BaseModel):
@@ -96,7 +105,7 @@ class RunPublic(BaseModel):
     seed: int
     engine_version: str
     input_sha256: str
-    created_at: datetime
+    created_at: UtcDatetime
     summary: dict[str, Any] | None
     result: dict[str, Any] | None = Field(
         description="The engine's SimulationResult; price-level roles get it without cost or margin"

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -140,6 +141,17 @@ def test_sales_read_run_results_without_cost_or_margin_anywhere(
         assert "margin" not in text
         assert seen.json()["summary"]["price_p80"] == run["summary"]["price_p80"]
         assert run["summary"]["cost_p80"] not in text
+
+
+def test_run_timestamps_carry_their_utc_offset(
+    api: TestClient, seeded: Engine, tokens: dict[AccessRole, str]
+) -> None:
+    headers = _auth(tokens[AccessRole.PRESALES])
+    started = api.post(f"/api/v1/revisions/{_revision_id(seeded)}/runs", headers=headers)
+    stored = api.get(f"/api/v1/runs/{started.json()['id']}", headers=headers)  # read back
+    for body in (started.json(), stored.json()):
+        moment = datetime.fromisoformat(body["created_at"])
+        assert moment.utcoffset() == timedelta(0)
 
 
 def test_the_openapi_schema_documents_every_operation(api: TestClient) -> None:
