@@ -6,6 +6,7 @@ ones run in a worker process (``app.worker``) so they never hold up other users.
 
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,13 +109,16 @@ def is_interactive(run: SimulationRun) -> bool:
     return run.iterations <= INTERACTIVE_LIMIT
 
 
-def _progress_recorder(database: Engine, run_id: int) -> Callable[[int, int], None]:
-    """A progress callback that stores the fraction done, at most twice a second."""
-    last_write = 0.0
+def _progress_recorder(
+    database: Engine, run_id: int, *, clock: Callable[[], float] = time.monotonic
+) -> Callable[[int, int], None]:
+    """A progress callback that stores the fraction done, at most twice a second, while
+    the run is running (an interrupted run stays as it was marked)."""
+    last_write = -math.inf
 
     def record(done: int, planned: int) -> None:
         nonlocal last_write
-        now = time.monotonic()
+        now = clock()
         if now - last_write < PROGRESS_INTERVAL_SECONDS or planned <= 0:
             return
         last_write = now
