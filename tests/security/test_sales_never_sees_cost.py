@@ -73,15 +73,17 @@ def _links(page: str, base: str) -> Iterator[str]:
             yield parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _crawl(browser: Browser, start: list[str]) -> Iterator[tuple[str, bytes]]:
+def _crawl(browser: Browser, start: list[str]) -> Iterator[tuple[str, str, bytes]]:
+    """(url, content type, body) of every page and fragment reachable from ``start``."""
     seen, queue = set(start), deque(start)
     while queue and len(seen) < MAX_PAGES:
         url = queue.popleft()
         for headers in ({}, {"HX-Request": "true"}):
             response = browser.client.get(url, headers=headers, follow_redirects=True)
             assert response.status_code < 500, url
-            yield url, response.content
-            if "html" in response.headers.get("content-type", ""):
+            content_type = response.headers.get("content-type", "")
+            yield url, content_type, response.content
+            if "html" in content_type:
                 for link in _links(response.text, url):
                     if link not in seen:
                         seen.add(link)
@@ -116,7 +118,7 @@ def test_nothing_a_sales_user_can_reach_contains_a_cost_rate_or_a_margin(
     ]
     leaks = []
     visited = 0
-    for url, content in _crawl(sales, start):
+    for url, _, content in _crawl(sales, start):
         visited += 1
         for body in _bodies(content):
             leaks += [f"{url}: {secret}" for secret in secrets if secret in body]
