@@ -129,7 +129,11 @@ async def csrf_protect(request: Request, user: OptionalUser) -> None:
     """Refuse a state-changing browser request without the session's CSRF token."""
     if request.method not in UNSAFE_METHODS or getattr(request.state, "via_api_token", False):
         return
-    expected = request.state.csrf_token if user is not None else ""
+    # Before log-in the only form is the language switch on the log-in page: it carries the
+    # log-in form's token (double-submit against its cookie).
+    expected = (
+        request.state.csrf_token if user is not None else request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    )
     supplied = request.headers.get("X-CSRF-Token")
     if supplied is None and "form" in request.headers.get("content-type", ""):
         form = await request.form()

@@ -125,6 +125,22 @@ def test_the_language_switch_is_remembered_for_the_user(
     assert "Latest P80 price" in page
 
 
+def test_the_language_can_be_switched_on_the_log_in_page(seeded: Engine) -> None:
+    with make_client(seeded) as client:
+        page = client.get("/login").text
+        token = page.split('name="login_csrf" value="')[1].split('"')[0]
+        assert f'name="csrf_token" value="{token}"' in page  # the switch carries it
+        switched = client.post(
+            "/language",
+            data={"csrf_token": token, "language": "en", "next": "/login"},
+            follow_redirects=False,
+        )
+        assert switched.status_code == 303
+        assert 'lang="en"' in client.get("/login").text
+        forged = client.post("/language", data={"csrf_token": "x", "language": "zh"})
+        assert forged.status_code == 403
+
+
 def test_an_idle_session_expires(seeded: Engine) -> None:
     with make_client(seeded) as client:
         log_in(client, "presales")
