@@ -162,6 +162,18 @@ def _mapping_refused(
     return mapper_page(request, session, list_id, status_code=status, mapping_error=str(error))
 
 
+def _change_mapping(
+    request: Request, session: Session, list_id: int, change: Callable[[], object]
+) -> Response:
+    """Apply a mapper edit and commit, or show the mapper with the reason (422/409)."""
+    try:
+        change()
+    except (FieldError, ConcurrentEditError) as error:
+        return _mapping_refused(request, session, list_id, error)
+    session.commit()
+    return _after_mapping(request, session, list_id)
+
+
 @router.get("/requirement-lists/{list_id}/mapping", response_class=HTMLResponse)
 def mapping(request: Request, session: SessionDep, user: CurrentUser, list_id: int) -> Response:
     return mapper_page(request, session, list_id)
@@ -178,8 +190,7 @@ async def set_column_role(
 def _set_column_role(
     request: Request, session: Session, list_id: int, form: dict[str, str]
 ) -> Response:
-    try:
-        role = forms.choice("role", form.get("role"), ColumnRole)
+    def change() -> None:
         option = form.get("option", "").strip()
         intake_service.set_column_role(
             session,
@@ -187,13 +198,11 @@ def _set_column_role(
             expected_lock_version=_lock(form.get("lock_version")),
             block_index=forms.integer("block", form.get("block"), minimum=0, maximum=10_000),
             column=forms.integer("column", form.get("column"), minimum=1, maximum=16_384),
-            role=role,
+            role=forms.choice("role", form.get("role"), ColumnRole),
             option=forms.choice("option", option, Compliance) if option else None,
         )
-    except (FieldError, ConcurrentEditError) as error:
-        return _mapping_refused(request, session, list_id, error)
-    session.commit()
-    return _after_mapping(request, session, list_id)
+
+    return _change_mapping(request, session, list_id, change)
 
 
 @router.post("/requirement-lists/{list_id}/mapping/sheets")
@@ -213,14 +222,14 @@ def _set_included(
 ) -> Response:
     mapping = intake_service.mapping_of(intake_service.get_list(session, list_id))
     included = {index: block.sheet in sheets for index, block in enumerate(mapping.blocks)}
-    try:
-        intake_service.set_included(
+    return _change_mapping(
+        request,
+        session,
+        list_id,
+        lambda: intake_service.set_included(
             session, list_id=list_id, expected_lock_version=_lock(lock), included=included
-        )
-    except (FieldError, ConcurrentEditError) as error:
-        return _mapping_refused(request, session, list_id, error)
-    session.commit()
-    return _after_mapping(request, session, list_id)
+        ),
+    )
 
 
 @router.post("/requirement-lists/{list_id}/mapping/blocks/{block_index}")
@@ -233,17 +242,17 @@ def set_block_included(
     lock_version: Annotated[str, Form()] = "",
     included: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        intake_service.set_included(
+    return _change_mapping(
+        request,
+        session,
+        list_id,
+        lambda: intake_service.set_included(
             session,
             list_id=list_id,
             expected_lock_version=_lock(lock_version),
             included={block_index: included == "1"},
-        )
-    except (FieldError, ConcurrentEditError) as error:
-        return _mapping_refused(request, session, list_id, error)
-    session.commit()
-    return _after_mapping(request, session, list_id)
+        ),
+    )
 
 
 @router.post("/requirement-lists/{list_id}/confirm")
