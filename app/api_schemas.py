@@ -11,8 +11,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from app.models import ThreePoint
 
 _STRICT_NUMBERS = ConfigDict(allow_inf_nan=False, extra="forbid")
-# Row ids are signed 64-bit in both databases; a larger number made the driver raise (500).
-MAX_ID = 2**63 - 1
+# Row ids are INTEGER columns: 32-bit on PostgreSQL (64 on SQLite); a larger number made
+# the driver raise (500).
+MAX_ID = 2**31 - 1
 DatabaseId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

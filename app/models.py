@@ -65,6 +65,10 @@ MONEY_DIGITS = 16
 MONEY_PLACES = 2
 
 
+# Seeds are stored in INTEGER columns, 32-bit on PostgreSQL.
+MAX_SEED = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -450,7 +454,7 @@ class EstimateRevision(Timestamped, table=True):
     rate_card_id: int = Field(foreign_key="rate_card.id", index=True)
     confidence_level: float = 0.8
     iterations: int = 10_000
-    seed: int = Field(default=20_261_122, ge=0)
+    seed: int = Field(default=20_261_122, ge=0, le=MAX_SEED)
     sampling: Sampling = Field(default=Sampling.MONTE_CARLO, sa_type=EnumAsString(Sampling))
     ranges_are: RangeInterpretation = Field(
         default=RangeInterpretation.ABSOLUTE, sa_type=EnumAsString(RangeInterpretation)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -204,9 +205,10 @@ class SecurityMiddleware:
         except PayloadTooLargeError:
             if not response_started:
                 await _send_too_large(send, self.max_body_bytes)
-        except OverflowError:
-            # An id beyond 64 bits in a path, query or form reaches the database driver,
-            # which cannot bind it: the request names nothing that can exist.
+        except (OverflowError, DataError):
+            # A number beyond what an id column holds (64 bits on SQLite, 32 on PostgreSQL)
+            # reaches the database driver, which cannot bind or compare it: the request
+            # names nothing that can exist.
             if response_started:
                 raise
             await _send_plain(send, 400, b"a number in the request is too large")

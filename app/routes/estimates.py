@@ -11,6 +11,7 @@ from app import forms
 from app.deps import SessionDep
 from app.errors import ConcurrentEditError, FieldError, NotFoundError
 from app.models import (
+    MAX_SEED,
     CalibrationGrouping,
     EstimateLine,
     PriceBasis,
@@ -262,7 +263,7 @@ def _parse_settings(form: dict[str, str]) -> dict[str, Any]:
         "iterations": forms.integer(
             "iterations", form.get("iterations"), minimum=1_000, maximum=10_000_000
         ),
-        "seed": forms.integer("seed", form.get("seed"), minimum=0, maximum=2**63 - 1),
+        "seed": forms.integer("seed", form.get("seed"), minimum=0, maximum=MAX_SEED),
         "sampling": forms.choice("sampling", form.get("sampling"), Sampling),
         "ranges_are": forms.choice("ranges_are", form.get("ranges_are"), RangeInterpretation),
         "pert_lambda": forms.number("pert_lambda", form.get("pert_lambda"), above=0),

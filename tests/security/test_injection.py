@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from app.db import write_session
 from app.models import (
@@ -66,8 +66,18 @@ def _plant(engine: Engine, payload: Callable[[str, str], str]) -> None:
                 value = ":value || id" if (table, column) in UNIQUE_COLUMNS else ":value"
                 session.execute(
                     text(f"UPDATE {table} SET {column} = {value}"),  # noqa: S608
-                    {"value": payload(table, column)},
+                    {"value": _fitting(payload(table, column), table, column)},
                 )
+
+
+def _fitting(planted: str, table: str, column: str) -> str:
+    """The payload without its "table.column" label where the column is too short for both
+    (PostgreSQL enforces VARCHAR lengths; room is kept for a two-digit row id)."""
+    length = getattr(SQLModel.metadata.tables[table].c[column].type, "length", None)
+    if length is not None and len(planted) + 2 > length:
+        planted = planted.split(" ", 1)[-1]
+    assert length is None or len(planted) + 2 <= length, (table, column)
+    return planted
 
 
 def _prepare(open_as: Open, engine: Engine) -> tuple[Browser, int]:

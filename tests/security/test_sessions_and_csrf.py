@@ -53,6 +53,7 @@ def test_the_api_ignores_the_browser_session_so_a_forged_cross_site_write_cannot
         "/opportunities/-99999999999999999999999",
         "/runs/18446744073709551616",
         "/api/v1/runs/18446744073709551616",
+        "/api/v1/runs/4294967296",  # beyond PostgreSQL's INTEGER ids
     ],
 )
 def test_an_id_beyond_64_bits_is_refused_as_bad_input_not_a_server_error(
