@@ -25,6 +25,12 @@ templates = Environment(
 )
 
 
+async def text_fields(request: Request) -> dict[str, str]:
+    """All text fields of a posted form, for forms whose field names are data (role ids,
+    row numbers); uploaded files are left out."""
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
 def wants_fragment(request: Request) -> bool:
     return (
         request.headers.get("HX-Request") == "true"

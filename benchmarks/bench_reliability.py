@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -36,7 +35,11 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import Customer  # noqa: E402
 from tests.reliability.kill import KILL_SCENARIOS, make_template, run_scenario  # noqa: E402
-from tests.reliability.workloads import ReadModifyWriteResult, read_modify_write  # noqa: E402
+from tests.reliability.workloads import (  # noqa: E402
+    ReadModifyWriteResult,
+    hammer_counter,
+    read_modify_write,
+)
 
 WRITERS = 8
 TRANSACTIONS = 100
@@ -52,34 +55,19 @@ def naive_read_modify_write(url: str) -> ReadModifyWriteResult:
         session.add(counter)
         session.commit()
         counter_id = counter.id or 0
-    errors: list[str] = []
-    start = threading.Barrier(WRITERS + 1)
 
-    def writer() -> None:
-        start.wait()
-        for _ in range(TRANSACTIONS):
-            try:
-                with Session(database) as session:
-                    row = session.get(Customer, counter_id)
-                    assert row is not None
-                    row.contact_phone = str(int(row.contact_phone) + 1)
-                    session.commit()
-            except Exception as error:  # counted and reported
-                errors.append(f"{type(error).__name__}: {error}")
+    def increment() -> None:
+        with Session(database) as session:
+            row = session.get(Customer, counter_id)
+            assert row is not None
+            row.contact_phone = str(int(row.contact_phone) + 1)
+            session.commit()
 
-    threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
-    with Session(database) as session:
-        final = session.get(Customer, counter_id)
-        value = int(final.contact_phone) if final else 0
+    result = hammer_counter(
+        database, counter_id, increment, writers=WRITERS, transactions=TRANSACTIONS
+    )
     database.dispose()
-    return ReadModifyWriteResult(WRITERS, TRANSACTIONS, value, seconds, errors)
+    return result
 
 
 def show(label: str, result: ReadModifyWriteResult) -> bool:

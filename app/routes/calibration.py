@@ -21,7 +21,7 @@ from app.security import CurrentUser, csrf_protect, require
 from app.services import calibration_view, history, history_upload
 from app.services.history_import import HistoryField, RowKind
 from app.vocabulary import AccessRole, OpportunityStatus
-from app.web import language_of, render, wants_fragment
+from app.web import language_of, render, text_fields, wants_fragment
 
 router = APIRouter(tags=["calibration"], dependencies=[Depends(csrf_protect)])
 Editor = Annotated[User, Depends(require(AccessRole.ADMIN, AccessRole.PRESALES))]
@@ -139,16 +139,11 @@ def upload_history(
     return import_page(request, session, step=step)
 
 
-async def _string_form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
 @router.post("/calibration/import/{token}/preview")
 async def preview_history(
     request: Request, session: SessionDep, user: Editor, token: str
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_check_upload, request, session, user, token, form, False)
 
 
@@ -156,7 +151,7 @@ async def preview_history(
 async def confirm_history(
     request: Request, session: SessionDep, user: Editor, token: str
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_check_upload, request, session, user, token, form, True)
 
 
@@ -236,7 +231,7 @@ def _after(request: Request, session: Session, opportunity_id: int) -> Response:
 async def close_opportunity(
     request: Request, session: SessionDep, user: Editor, opportunity_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_close, request, session, user, opportunity_id, form)
 
 
@@ -286,7 +281,7 @@ def _optional_version(form: dict[str, str]) -> int | None:
 async def save_actuals(
     request: Request, session: SessionDep, user: Editor, opportunity_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_actuals, request, session, user, opportunity_id, form)
 
 

@@ -26,7 +26,7 @@ from app.vocabulary import (
     Phase,
     Unit,
 )
-from app.web import language_of, render, wants_fragment
+from app.web import language_of, render, text_fields, wants_fragment
 
 router = APIRouter(tags=["catalogs"], dependencies=[Depends(csrf_protect)])
 Admin = Annotated[User, Depends(require(AccessRole.ADMIN))]
@@ -232,16 +232,11 @@ def _role_codes(session: Session) -> list[str]:
     return list(catalog_service.roles_by_code(session))
 
 
-async def _string_form(request: Request) -> dict[str, str]:
-    """All text fields of a posted form (the role fields' names are data)."""
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-
-
 @router.post("/catalog-versions/{version_id}/items")
 async def add_catalog_item(
     request: Request, session: SessionDep, user: Admin, version_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_add_item, request, session, user, version_id, form)
 
 
@@ -318,7 +313,7 @@ def catalog_item_row(
 async def save_catalog_item(
     request: Request, session: SessionDep, user: Admin, item_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_item, request, session, user, item_id, form)
 
 

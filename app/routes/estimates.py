@@ -31,7 +31,7 @@ from app.vocabulary import (
     StatementKind,
     can_see_cost,
 )
-from app.web import language_of, render, wants_fragment
+from app.web import language_of, render, text_fields, wants_fragment
 
 router = APIRouter(tags=["estimates"], dependencies=[Depends(csrf_protect)])
 Editor = Annotated[User, Depends(require(AccessRole.ADMIN, AccessRole.PRESALES))]
@@ -191,14 +191,9 @@ def _parse_line_changes(line: EstimateLine, form: dict[str, str]) -> estimate_se
     )
 
 
-async def _string_form(request: Request) -> dict[str, str]:
-    """All text fields of a posted form (for forms whose field names are data, e.g. role ids)."""
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-
-
 @router.post("/lines/{line_id}")
 async def save_line(request: Request, session: SessionDep, user: Editor, line_id: int) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_line, request, session, user, line_id, form)
 
 
@@ -295,7 +290,7 @@ def _parse_settings(form: dict[str, str]) -> dict[str, Any]:
 async def save_settings(
     request: Request, session: SessionDep, user: Editor, revision_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_settings, request, session, user, revision_id, form)
 
 
@@ -370,7 +365,7 @@ def _parse_risk(form: dict[str, str]) -> Risk:
 async def add_risk(
     request: Request, session: SessionDep, user: Editor, revision_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_add_risk, request, session, user, revision_id, form)
 
 
@@ -435,7 +430,7 @@ def delete_statement(
 async def save_team(
     request: Request, session: SessionDep, user: Editor, revision_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_team, request, session, user, revision_id, form)
 
 

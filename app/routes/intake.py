@@ -26,7 +26,7 @@ from app.services import intake_answers as answers
 from app.services import intake_matches as matches
 from app.services.opportunities import get_opportunity
 from app.vocabulary import AccessRole
-from app.web import language_of, render, wants_fragment
+from app.web import language_of, render, text_fields, wants_fragment
 
 router = APIRouter(tags=["intake"], dependencies=[Depends(csrf_protect)])
 INTAKE_EDITORS = frozenset({AccessRole.ADMIN, AccessRole.PRESALES, AccessRole.BID})
@@ -45,10 +45,6 @@ def _can_edit(request: Request) -> bool:
 
 def _lock(raw: str | None) -> int:
     return forms.integer("lock_version", raw, minimum=1, maximum=2**31)
-
-
-async def _string_form(request: Request) -> dict[str, str]:
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
 def _redirect(url: str) -> Response:
@@ -183,7 +179,7 @@ def mapping(request: Request, session: SessionDep, user: CurrentUser, list_id: i
 async def set_column_role(
     request: Request, session: SessionDep, user: Editor, list_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_set_column_role, request, session, list_id, form)
 
 
@@ -379,7 +375,7 @@ def match_row(
 
 
 async def _decide(request: Request, session: Session, requirement_id: int, action: Any) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_run_decision, request, session, requirement_id, form, action)
 
 
@@ -443,7 +439,7 @@ async def flag_manual(
 async def unlink_match(
     request: Request, session: SessionDep, user: Editor, match_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     requirement_id = matches.unlink(session, user=user, match_id=match_id)
     session.commit()
     return await run_in_threadpool(_match_row, request, session, requirement_id, form)
@@ -575,7 +571,7 @@ def _parse_answer(form: dict[str, str]) -> answers.AnswerChanges:
 async def save_answer(
     request: Request, session: SessionDep, user: Editor, requirement_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_answer, request, session, user, requirement_id, form)
 
 
@@ -696,7 +692,7 @@ def _entry_values(form: dict[str, str], user: User) -> answers.EntryValues:
 
 @router.post("/answer-library")
 async def create_library_entry(request: Request, session: SessionDep, user: Editor) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_create_entry, request, session, user, form)
 
 
@@ -780,7 +776,7 @@ def edit_library_entry(
 async def save_library_entry(
     request: Request, session: SessionDep, user: Editor, entry_id: int
 ) -> Response:
-    form = await _string_form(request)
+    form = await text_fields(request)
     return await run_in_threadpool(_save_entry, request, session, user, entry_id, form)
 
 

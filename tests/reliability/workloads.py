@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -53,6 +54,28 @@ def read_modify_write(
         session.add(counter)
         session.flush()
         counter_id = counter.id or 0
+
+    def increment() -> None:
+        with write_session(database) as session:
+            row = session.get(Customer, counter_id, with_for_update=True)
+            assert row is not None
+            row.contact_phone = str(int(row.contact_phone) + 1)
+
+    return hammer_counter(
+        database, counter_id, increment, writers=writers, transactions=transactions
+    )
+
+
+def hammer_counter(
+    database: Engine,
+    counter_id: int,
+    increment: Callable[[], None],
+    *,
+    writers: int,
+    transactions: int,
+) -> ReadModifyWriteResult:
+    """Start ``writers`` threads together, each calling ``increment`` ``transactions``
+    times; count the failures and read the counter's final value."""
     errors: list[str] = []
     start = threading.Barrier(writers + 1)
 
@@ -60,10 +83,7 @@ def read_modify_write(
         start.wait()
         for _ in range(transactions):
             try:
-                with write_session(database) as session:
-                    row = session.get(Customer, counter_id, with_for_update=True)
-                    assert row is not None
-                    row.contact_phone = str(int(row.contact_phone) + 1)
+                increment()
             except Exception as error:  # every failure is counted, reported
                 errors.append(f"{type(error).__name__}: {error}")
 
