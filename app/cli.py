@@ -12,6 +12,7 @@ from app.errors import BidwrightError
 from app.migrate import upgrade
 from app.services import accounts, operations
 from app.services import catalog as catalog_service
+from app.services.runs import mark_interrupted_runs
 from app.services.seed import seed_all
 from app.vocabulary import AccessRole
 
@@ -30,14 +31,21 @@ cli.add_typer(catalog_cli, name="catalog")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (BIDWRIGHT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (BIDWRIGHT_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server processes (BIDWRIGHT_WORKERS).")
+    ] = None,
 ) -> None:
-    """Serve the web app."""
+    """Serve the web app: runs a stopped server left unfinished are marked failed first."""
     settings = get_settings()
+    interrupted = mark_interrupted_runs(get_engine())
+    if interrupted:
+        typer.echo(f"{interrupted} interrupted run(s) marked failed; they can be run again")
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers or settings.workers,
         proxy_headers=True,
     )
 

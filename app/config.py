@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Web server processes under `bidwright serve`: one Python process renders pages on
+    # one core at a time (measured: 20 users queued behind each other on a 2-core host).
+    workers: int = Field(default=2, ge=1, le=64)
     secret_key: str = DEFAULT_SECRET
     data_dir: Path = PROJECT_ROOT / "data"
     # Our company as the proposal's cover and the quote's header print it; empty means

@@ -40,7 +40,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    mark_interrupted_runs(app.state.database)
+    if app.state.marks_interrupted_runs:
+        mark_interrupted_runs(app.state.database)
     # Everything alive now (modules, templates, mappers) lives as long as the process:
     # moving it out of the collector's generations stops every request that allocates
     # a few thousand objects from paying for rescanning it (half of a 200-line page).
@@ -50,11 +51,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database.dispose()
 
 
-def create_app(database: Engine | None = None) -> FastAPI:
-    """The app on ``database`` (default: the configured one); invalid settings refuse to start."""
+def create_app(database: Engine | None = None, *, marks_interrupted_runs: bool = True) -> FastAPI:
+    """The app on ``database`` (default: the configured one); invalid settings refuse to start.
+
+    Started alone, the app marks the runs a stopped server left queued or running as
+    failed (``marks_interrupted_runs``).
+    """
     settings = get_settings()
     app = FastAPI(title="Bidwright", version=__version__, lifespan=lifespan)
     app.state.database = database if database is not None else get_engine()
+    app.state.marks_interrupted_runs = marks_interrupted_runs
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, times everything
     configure_logging()
@@ -77,6 +83,15 @@ def create_app(database: Engine | None = None) -> FastAPI:
     app.add_exception_handler(BidwrightError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app in one of ``bidwright serve``'s worker processes.
+
+    ``serve`` marks interrupted runs once, before any worker starts; a worker started later
+    (uvicorn replaces one that died) must not mark the runs its siblings are executing.
+    """
+    return create_app(marks_interrupted_runs=False)
 
 
 def _is_api(request: Request) -> bool:

@@ -1,8 +1,13 @@
 """A run marked interrupted stays so, whatever a late worker tries to store."""
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from app import cli as cli_module
+from app import main as main_module
 from app.db import write_session
 from app.models import EstimateRevision, SimulationRun, User
 from app.services import runs
@@ -11,15 +16,7 @@ from tests.conftest import DATA_DIR
 
 
 def test_a_late_result_for_a_run_marked_interrupted_is_discarded(seeded_engine: Engine) -> None:
-    with write_session(seeded_engine) as session:
-        user = User(username="runner", password_hash="x", role=AccessRole.PRESALES)
-        session.add(user)
-        session.flush()
-        revision = session.exec(select(EstimateRevision)).first()
-        assert revision is not None
-        run = runs.create_run(session, user=user, revision_id=revision.id or 0, data_dir=DATA_DIR)
-        run.status = RunStatus.RUNNING
-        run_id = run.id or 0
+    run_id = _running_run(seeded_engine)
     assert runs.mark_interrupted_runs(seeded_engine) == 1
     # What an orphaned worker would do after the restart: store its outcome.
     runs._finish(seeded_engine, run_id, error="late outcome from an orphaned worker")
@@ -28,3 +25,54 @@ def test_a_late_result_for_a_run_marked_interrupted_is_discarded(seeded_engine: 
         assert stored is not None
         assert stored.status == RunStatus.FAILED
         assert stored.error.startswith("interrupted")
+
+
+def _running_run(database: Engine) -> int:
+    with write_session(database) as session:
+        user = User(username="runner", password_hash="x", role=AccessRole.PRESALES)
+        session.add(user)
+        session.flush()
+        revision = session.exec(select(EstimateRevision)).first()
+        assert revision is not None
+        run = runs.create_run(session, user=user, revision_id=revision.id or 0, data_dir=DATA_DIR)
+        run.status = RunStatus.RUNNING
+        return run.id or 0
+
+
+def _status_of(database: Engine, run_id: int) -> RunStatus:
+    with Session(database) as session:
+        run = session.get(SimulationRun, run_id)
+        assert run is not None
+        return run.status
+
+
+def test_serve_marks_interrupted_runs_once_before_starting_its_workers(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = _running_run(seeded_engine)
+    started: dict[str, object] = {}
+
+    def fake_uvicorn_run(app: str, **options: object) -> None:
+        started.update(options, app=app, status_at_start=_status_of(seeded_engine, run_id))
+
+    monkeypatch.setattr(cli_module.uvicorn, "run", fake_uvicorn_run)
+    monkeypatch.setattr(cli_module, "get_engine", lambda: seeded_engine)
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert "1 interrupted run(s) marked failed" in result.output
+    assert started["status_at_start"] == RunStatus.FAILED
+    assert started["app"] == "app.main:create_served_app"
+    assert started["workers"] == 3
+
+
+def test_a_served_worker_starting_late_leaves_its_siblings_runs_alone(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = _running_run(seeded_engine)
+    monkeypatch.setattr(main_module, "get_engine", lambda: seeded_engine)
+    with TestClient(main_module.create_served_app()) as client:
+        assert client.get("/healthz").status_code == 200
+    assert _status_of(seeded_engine, run_id) == RunStatus.RUNNING
+    with TestClient(main_module.create_app(seeded_engine)) as client:  # started alone
+        assert client.get("/healthz").status_code == 200
+    assert _status_of(seeded_engine, run_id) == RunStatus.FAILED
