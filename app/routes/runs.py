@@ -10,14 +10,13 @@ from app.deps import SessionDep
 from app.models import User
 from app.routes.estimates import revision_page
 from app.security import CurrentUser, csrf_protect, require, user_sees_cost
-from app.services import documents as document_service
 from app.services import runs as run_service
 from app.services.compare import compare_revisions
 from app.services.engine_input import RunInputError
-from app.services.estimates import get_revision
 from app.services.run_charts import CHART_NAMES, chart_svg
-from app.services.run_view import run_view
-from app.vocabulary import AccessRole, RunStatus
+from app.services.run_page import page_quote_lines
+from app.services.run_view import revision_heading, run_view
+from app.vocabulary import AccessRole
 from app.web import language_of, render
 from app.worker import launch_run
 
@@ -48,14 +47,10 @@ def run_page(
     basis: Annotated[Literal["raw", "calibrated"] | None, Query()] = None,
 ) -> Response:
     run = run_service.get_run(session, run_id)
-    revision = get_revision(session, run.revision_id)
+    heading = revision_heading(session, run.revision_id)
     language = language_of(request)
-    view = run_view(run, revision, sees_cost=user_sees_cost(user), language=language, basis=basis)
-    quote_lines = (
-        document_service.quote_lines(session, run_id, user=user, language=language)
-        if run.status == RunStatus.SUCCEEDED
-        else None
-    )
+    view = run_view(run, heading, sees_cost=user_sees_cost(user), language=language, basis=basis)
+    quote_lines = page_quote_lines(session, run, user=user, language=language)
     return render(request, "run.html", {"run": view, "quote_lines": quote_lines}, block="run_body")
 
 

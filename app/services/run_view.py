@@ -11,8 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel import Session, col, select
+
 import estimation as engine
-from app.models import EstimateRevision, SimulationRun
+from app.errors import NotFoundError
+from app.models import Estimate, EstimateRevision, Opportunity, SimulationRun
 from app.services.revision_view import phase_label
 from app.services.runs import money_text, value_at
 from app.vocabulary import Language, RunStatus
@@ -139,9 +142,23 @@ def run_currency(run: SimulationRun) -> str:
 
 def load_result(run: SimulationRun) -> engine.SimulationResult:
     """The run's decoded result; finished runs never change, so it is decoded once."""
+    result = _stored_result(run)
+    if result is None:
+        raise NotFoundError(f"run {run.id} has no stored result")
+    return result
+
+
+def _stored_result(run: SimulationRun) -> engine.SimulationResult | None:
+    """The decoded result, or None when the run stored none.
+
+    The key is made of small columns: a cache hit never reads the deferred ``result`` column,
+    whose JSON decoding alone cost more than the rest of the results page.
+    """
     key = (run.id or 0, run.input_sha256, str(run.finished_at))
     result = _RESULTS.get(key)
     if result is None:
+        if run.result is None:
+            return None
         result = engine.SimulationResult.from_json(json.dumps(run.result))
         _RESULTS[key] = result
         if len(_RESULTS) > _RESULTS_KEPT:
@@ -149,9 +166,33 @@ def load_result(run: SimulationRun) -> engine.SimulationResult:
     return result
 
 
+@dataclass(frozen=True)
+class RevisionHeading:
+    """What the results page says about the run's revision."""
+
+    id: int
+    number: int
+    estimate_name: str
+    opportunity_name: str
+
+
+def revision_heading(session: Session, revision_id: int) -> RevisionHeading:
+    """One query instead of loading the revision, its estimate and its opportunity."""
+    row = session.exec(
+        select(EstimateRevision.number, Estimate.name, Opportunity.name)
+        .join(Estimate, col(Estimate.id) == col(EstimateRevision.estimate_id))
+        .join(Opportunity, col(Opportunity.id) == col(Estimate.opportunity_id))
+        .where(EstimateRevision.id == revision_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"estimate revision {revision_id} does not exist")
+    number, estimate_name, opportunity_name = row
+    return RevisionHeading(revision_id, number, estimate_name, opportunity_name)
+
+
 def run_view(
     run: SimulationRun,
-    revision: EstimateRevision,
+    revision: RevisionHeading,
     *,
     sees_cost: bool,
     language: Language,
@@ -169,16 +210,16 @@ def run_view(
         sampling=run.sampling.value,
         engine_version=run.engine_version,
         input_sha256=run.input_sha256,
-        revision_id=revision.id or 0,
+        revision_id=revision.id,
         revision_number=revision.number,
-        estimate_name=revision.estimate.name,
-        opportunity_name=revision.estimate.opportunity.name,
+        estimate_name=revision.estimate_name,
+        opportunity_name=revision.opportunity_name,
         currency=run_currency(run),
         sees_cost=sees_cost,
         progress=run.progress,
     )
-    if run.status == RunStatus.SUCCEEDED and run.result is not None:
-        result = load_result(run)
+    result = _stored_result(run) if run.status == RunStatus.SUCCEEDED else None
+    if result is not None:
         recorded = str((run.summary or {}).get("price_basis", "raw"))
         calibrated = result.calibrated is not None and (basis or recorded) == "calibrated"
         view.basis = "calibrated" if calibrated else "raw"
