@@ -1,42 +1,56 @@
 """View-models of an estimate revision for the pages: plain data, no lazy loads."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func
+from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.errors import NotFoundError
 from app.models import (
+    Customer,
+    Estimate,
     EstimateLine,
     EstimateLineRole,
     EstimateRevision,
+    Opportunity,
     Risk,
     Role,
     SimulationRun,
+    Staffing,
+    Statement,
 )
 from app.services.catalog import roles_by_code
 from app.vocabulary import PHASE_LABELS, UNIT_LABELS, ItemKind, Language, Phase, Unit
 
 RUNS_SHOWN = 10
 
+_Format = Callable[[float], str]
 
-@dataclass(frozen=True)
-class RoleValues:
+
+# Lines and their role values are named tuples, not dataclasses: a 200-line revision makes
+# about a thousand of them per page view, and a tuple is several times cheaper to build.
+# Their numbers come pre-formatted (``*_text``, as the template's ``number()`` prints them)
+# so that the rows render without a function call per number.
+
+
+class RoleValues(NamedTuple):
     role_id: int
     role_code: str
     optimistic: float
     most_likely: float
     pessimistic: float
     overridden: bool
+    range_text: str  # "optimistic / most likely / pessimistic", one decimal each
 
 
-@dataclass(frozen=True)
-class LineView:
+class LineView(NamedTuple):
     id: int
     lock_version: int
     code: str
@@ -49,6 +63,9 @@ class LineView:
     note: str
     roles: list[RoleValues]
     most_likely_days: float | None
+    quantity_text: str
+    complexity_text: str
+    most_likely_text: str  # "%" for a percent line, which has no days of its own
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,7 @@ class RevisionView:
     run_count: int
     other_revisions: list[tuple[int, int]] = field(default_factory=list)
     start_date: date | None = None
+    most_likely_total: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -131,52 +149,99 @@ def unit_label(unit: str, language: Language) -> str:
     return zh if language == Language.ZH else en
 
 
-def _role_values(role: "EstimateLineRole | Row[Any]", roles: dict[int, Role]) -> RoleValues:
-    """Per-role values from an ORM row or a plain column row (same attribute names)."""
-    overridden = role.override_most_likely is not None
-    prefix = "override_" if overridden else ""
+class _Formats:
+    """The per-language formatting of a table of lines, looked up once per view."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self.one_decimal = i18n.number_format(language)
+        self.two_decimals = i18n.number_format(language, digits=2)
+        self.phases: dict[str, str] = {}
+        self.units: dict[str, str] = {}
+
+    def phase(self, phase: str) -> str:
+        text = self.phases.get(phase)
+        if text is None:
+            text = self.phases[phase] = phase_label(phase, self.language)
+        return text
+
+    def unit(self, unit: str) -> str:
+        text = self.units.get(unit)
+        if text is None:
+            text = self.units[unit] = unit_label(unit, self.language)
+        return text
+
+
+def _role_values(
+    role_id: int,
+    role_code: str,
+    values: tuple[float, float, float],
+    one_decimal: _Format,
+    *,
+    overridden: bool,
+) -> RoleValues:
+    optimistic, most_likely, pessimistic = values
     return RoleValues(
-        role_id=role.role_id,
-        role_code=roles[role.role_id].code,
-        optimistic=getattr(role, f"{prefix}optimistic"),
-        most_likely=getattr(role, f"{prefix}most_likely"),
-        pessimistic=getattr(role, f"{prefix}pessimistic"),
-        overridden=overridden,
+        role_id,
+        role_code,
+        optimistic,
+        most_likely,
+        pessimistic,
+        overridden,
+        f"{one_decimal(optimistic)} / {one_decimal(most_likely)} / {one_decimal(pessimistic)}",
     )
 
 
-def _assemble_line(
-    line: "EstimateLine | Row[Any]", values: list[RoleValues], language: Language
-) -> LineView:
-    is_percent = line.kind == ItemKind.PERCENT
-    scale = line.quantity * line.complexity_factor
+def _line(columns: tuple[Any, ...], values: list[RoleValues], formats: _Formats) -> LineView:
+    """A line from its ``_LINE_COLUMNS`` values and its role values."""
+    line_id, lock_version, code, name_zh, name_en, phase, unit, kind, quantity, factor, note = (
+        columns
+    )
+    is_percent = kind == ItemKind.PERCENT
+    most_likely_days = (
+        None if is_percent else sum(v.most_likely for v in values) * (quantity * factor)
+    )
     return LineView(
-        id=line.id or 0,
-        lock_version=line.lock_version,
-        code=line.code,
-        name=line.name_zh if language == Language.ZH else line.name_en,
-        phase=phase_label(line.phase, language),
-        unit=unit_label(line.unit, language),
-        is_percent=is_percent,
-        quantity=line.quantity,
-        complexity_factor=line.complexity_factor,
-        note=line.note,
-        roles=values,
-        most_likely_days=None if is_percent else sum(v.most_likely for v in values) * scale,
+        line_id or 0,
+        lock_version,
+        code,
+        name_zh if formats.language == Language.ZH else name_en,
+        formats.phase(phase),
+        formats.unit(unit),
+        is_percent,
+        quantity,
+        factor,
+        note,
+        values,
+        most_likely_days,
+        formats.two_decimals(quantity),
+        formats.two_decimals(factor),
+        "%" if most_likely_days is None else formats.one_decimal(most_likely_days),
     )
+
+
+_LINE_NAMES = (
+    "id", "lock_version", "code", "name_zh", "name_en", "phase", "unit", "kind",
+    "quantity", "complexity_factor", "note",
+)  # fmt: skip
 
 
 def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) -> LineView:
-    return _assemble_line(line, [_role_values(role, roles) for role in line.roles], language)
+    formats = _Formats(language)
+    values = [
+        _role_values(
+            role.role_id,
+            roles[role.role_id].code,
+            role.effective,
+            formats.one_decimal,
+            overridden=role.is_overridden,
+        )
+        for role in line.roles
+    ]
+    return _line(tuple(getattr(line, name) for name in _LINE_NAMES), values, formats)
 
 
-_LINE_COLUMNS = tuple(
-    getattr(EstimateLine, name)
-    for name in (
-        "id", "lock_version", "code", "name_zh", "name_en", "phase", "unit", "kind",
-        "quantity", "complexity_factor", "note",
-    )
-)  # fmt: skip
+_LINE_COLUMNS = tuple(getattr(EstimateLine, name) for name in _LINE_NAMES)
 _ROLE_COLUMNS = tuple(
     getattr(EstimateLineRole, name)
     for name in (
@@ -194,6 +259,8 @@ def _line_views(
     A 200-line revision has some 800 line and role rows; building ORM objects for them
     cost most of the page's time, and the page only reads them.
     """
+    formats = _Formats(language)
+    codes = {role_id: role.code for role_id, role in roles.items()}
     role_rows = session.exec(
         select(*_ROLE_COLUMNS)
         .join(EstimateLine, col(EstimateLine.id) == col(EstimateLineRole.line_id))
@@ -201,14 +268,21 @@ def _line_views(
         .order_by(col(EstimateLineRole.id))
     )
     values_by_line: dict[int, list[RoleValues]] = defaultdict(list)
-    for row in role_rows:
-        values_by_line[row.line_id].append(_role_values(row, roles))
+    for line_id, role_id, low, mode, high, over_low, over_mode, over_high in role_rows:
+        # The user's override when there is one (all three or none), else the catalog's copy.
+        overridden = over_mode is not None
+        values = (over_low, over_mode, over_high) if overridden else (low, mode, high)
+        values_by_line[line_id].append(
+            _role_values(
+                role_id, codes[role_id], values, formats.one_decimal, overridden=overridden
+            )
+        )
     lines = session.exec(
         select(*_LINE_COLUMNS)
         .where(EstimateLine.revision_id == revision_id)
         .order_by(col(EstimateLine.position), col(EstimateLine.id))
     )
-    return [_assemble_line(line, values_by_line[line.id], language) for line in lines]
+    return [_line(tuple(line), values_by_line[line[0]], formats) for line in lines]
 
 
 def _risk_view(risk: Risk, roles: dict[int, Role], language: Language) -> RiskView:
@@ -272,46 +346,92 @@ def _run_count(session: Session, revision_id: int) -> int:
 
 
 def revision_view(session: Session, revision_id: int, language: Language) -> RevisionView:
-    revision = session.exec(
-        select(EstimateRevision)
-        .where(EstimateRevision.id == revision_id)
-        .options(
-            selectinload(EstimateRevision.risks),  # type: ignore[arg-type]
-            selectinload(EstimateRevision.statements),  # type: ignore[arg-type]
-            selectinload(EstimateRevision.staffing),  # type: ignore[arg-type]
+    heading = session.execute(
+        columns_select(
+            EstimateRevision,
+            col(Estimate.name),
+            col(Opportunity.id),
+            col(Opportunity.name),
+            col(Opportunity.currency),
+            col(Customer.name),
         )
+        .join(Estimate, col(Estimate.id) == col(EstimateRevision.estimate_id))
+        .join(Opportunity, col(Opportunity.id) == col(Estimate.opportunity_id))
+        .join(Customer, col(Customer.id) == col(Opportunity.customer_id))
+        .where(col(EstimateRevision.id) == revision_id)
     ).first()
-    if revision is None:
+    if heading is None:
         raise NotFoundError(f"estimate revision {revision_id} does not exist")
+    revision, estimate_name, opportunity_id, opportunity_name, currency, customer = heading
     roles = {role.id or 0: role for role in roles_by_code(session).values()}
-    staffing = {staff.role_id: staff.fte for staff in revision.staffing}
-    estimate = revision.estimate
-    opportunity = estimate.opportunity
+    lines = _line_views(session, revision_id, roles, language)
+    statements = _statements(session, revision_id)
     return RevisionView(
-        id=revision.id or 0,
+        id=revision_id,
         number=revision.number,
         status=revision.status.value,
         lock_version=revision.lock_version,
         editable=revision.status == "draft",
-        estimate_id=estimate.id or 0,
-        estimate_name=estimate.name,
-        opportunity_id=opportunity.id or 0,
-        opportunity_name=opportunity.name,
-        customer=opportunity.customer.name,
-        currency=opportunity.currency,
+        estimate_id=revision.estimate_id,
+        estimate_name=estimate_name,
+        opportunity_id=opportunity_id or 0,
+        opportunity_name=opportunity_name,
+        customer=customer,
+        currency=currency,
         catalog_version_id=revision.catalog_version_id,
         rate_card_id=revision.rate_card_id,
         settings=settings_values(revision),
-        lines=_line_views(session, revision_id, roles, language),
-        risks=[_risk_view(risk, roles, language) for risk in revision.risks],
-        assumptions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "assumption"],
-        exclusions=[(s.id or 0, s.text) for s in revision.statements if s.kind == "exclusion"],
-        team=[(role, staffing.get(role.id or 0, 0.0)) for role in roles.values()],
+        lines=lines,
+        risks=[_risk_view(risk, roles, language) for risk in _risks(session, revision_id)],
+        assumptions=[(id_, text) for id_, kind, text in statements if kind == "assumption"],
+        exclusions=[(id_, text) for id_, kind, text in statements if kind == "exclusion"],
+        team=_team(session, revision_id, roles),
         runs=_run_rows(session, revision_id),
         run_count=_run_count(session, revision_id),
-        other_revisions=[(r.id or 0, r.number) for r in estimate.revisions if r.id != revision.id],
+        other_revisions=_other_revisions(session, revision),
         start_date=revision.start_date,
+        most_likely_total=sum(line.most_likely_days or 0.0 for line in lines),
     )
+
+
+# The revision's parts, each one plain query (relationship loads cost several times more).
+
+
+def _risks(session: Session, revision_id: int) -> list[Risk]:
+    return list(
+        session.exec(
+            select(Risk)
+            .where(Risk.revision_id == revision_id)
+            .order_by(col(Risk.position), col(Risk.id))
+        )
+    )
+
+
+def _statements(session: Session, revision_id: int) -> list[tuple[int, str, str]]:
+    rows = session.exec(
+        select(Statement.id, Statement.kind, Statement.text)
+        .where(Statement.revision_id == revision_id)
+        .order_by(col(Statement.position), col(Statement.id))
+    )
+    return [(id_ or 0, kind, text) for id_, kind, text in rows]
+
+
+def _team(session: Session, revision_id: int, roles: dict[int, Role]) -> list[tuple[Role, float]]:
+    staffing = dict(
+        session.exec(
+            select(Staffing.role_id, Staffing.fte).where(Staffing.revision_id == revision_id)
+        ).all()
+    )
+    return [(role, staffing.get(role.id or 0, 0.0)) for role in roles.values()]
+
+
+def _other_revisions(session: Session, revision: EstimateRevision) -> list[tuple[int, int]]:
+    rows = session.exec(
+        select(EstimateRevision.id, EstimateRevision.number)
+        .where(EstimateRevision.estimate_id == revision.estimate_id)
+        .order_by(col(EstimateRevision.number))
+    )
+    return [(id_ or 0, number) for id_, number in rows if id_ != revision.id]
 
 
 def settings_values(revision: EstimateRevision) -> dict[str, object]:
