@@ -47,6 +47,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         proxy_headers=True,
+        access_log=False,  # the app logs every request itself, as JSON with its request id
     )
 
 

@@ -34,13 +34,16 @@ from app.routes import (
 from app.security import LoginRequiredError, SecurityMiddleware
 from app.services.runs import mark_interrupted_runs
 from app.web import render, wants_fragment
+from app.worker import exit_with_parent
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if app.state.marks_interrupted_runs:
+    if app.state.under_supervisor:
+        exit_with_parent()
+    else:
         mark_interrupted_runs(app.state.database)
     # Everything alive now (modules, templates, mappers) lives as long as the process:
     # moving it out of the collector's generations stops every request that allocates
@@ -51,16 +54,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database.dispose()
 
 
-def create_app(database: Engine | None = None, *, marks_interrupted_runs: bool = True) -> FastAPI:
+def create_app(database: Engine | None = None, *, under_supervisor: bool = False) -> FastAPI:
     """The app on ``database`` (default: the configured one); invalid settings refuse to start.
 
     Started alone, the app marks the runs a stopped server left queued or running as
-    failed (``marks_interrupted_runs``).
+    failed. ``under_supervisor``: see :func:`create_served_app`.
     """
     settings = get_settings()
     app = FastAPI(title="Bidwright", version=__version__, lifespan=lifespan)
     app.state.database = database if database is not None else get_engine()
-    app.state.marks_interrupted_runs = marks_interrupted_runs
+    app.state.under_supervisor = under_supervisor
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, times everything
     configure_logging()
@@ -89,9 +92,10 @@ def create_served_app() -> FastAPI:
     """The app in one of ``bidwright serve``'s worker processes.
 
     ``serve`` marks interrupted runs once, before any worker starts; a worker started later
-    (uvicorn replaces one that died) must not mark the runs its siblings are executing.
+    (uvicorn replaces one that died) must not mark the runs its siblings are executing. A
+    worker exits when the supervising process dies (SIGKILL leaves it orphaned otherwise).
     """
-    return create_app(marks_interrupted_runs=False)
+    return create_app(under_supervisor=True)
 
 
 def _is_api(request: Request) -> bool:

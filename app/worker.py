@@ -86,18 +86,27 @@ def _prepare_child() -> None:
     exit when the server dies."""
     gc.collect()
     gc.freeze()
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    exit_with_parent()
 
 
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A server killed with SIGKILL leaves its children running; an orphaned child would
-    finish its run after the restarted server marked it interrupted. It exits instead."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
+def exit_with_parent() -> None:
+    """Exit this process as soon as its parent dies (checked twice a second).
+
+    A server killed with SIGKILL leaves its children running: an orphaned run process
+    would store its result after the restarted server marked the run interrupted, and an
+    orphaned server process would go on answering on the old socket. They exit instead.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _pools: dict[str, ProcessPoolExecutor] = {}

@@ -70,17 +70,35 @@ def make_template(path: Path, *, lines: int = 200, catalog_copies: int = 12) -> 
     return Template(path, revision_id, workbook, items)
 
 
-def _children_of(pid: int) -> list[int]:
-    children = []
+def _descendants_of(pid: int) -> list[int]:
+    """Every process below ``pid``: server workers and their run processes."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
-                children.append(int(entry.name))
-    return children
+            parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent]
+        found.extend(children)
+        frontier.extend(children)
+    return found
+
+
+def _commands(pids: list[int]) -> list[str]:
+    commands = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            commands.append(
+                Path(f"/proc/{pid}/stat").read_text()[:80]
+                + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            )
+    return commands
 
 
 def _alive(pid: int) -> bool:
@@ -200,8 +218,9 @@ def _set_iterations(url: str, revision_id: int, iterations: int) -> None:
 
 
 def _kill_during_long_run(server: LiveServer, template: Template) -> Outcome:
-    """Kill only the server's main process while the run computes: its worker child must
-    notice and exit rather than store a result after the restart."""
+    """Kill only the server's main process while the run computes: its server workers and
+    their run processes must notice and exit rather than store a result after the restart
+    or go on answering on the old socket."""
     _set_iterations(server.database_url, template.revision_id, LONG_RUN_ITERATIONS)
     client, csrf = server.log_in("user0")
     response = client.post(f"/revisions/{template.revision_id}/runs", data={"csrf_token": csrf})
@@ -216,7 +235,7 @@ def _kill_during_long_run(server: LiveServer, template: Template) -> Outcome:
     assert status == RunStatus.RUNNING, f"the run never started ({status})"
     assert server.process is not None
     pid = server.process.pid
-    children = _children_of(pid)
+    children = _descendants_of(pid)
     os.kill(pid, signal.SIGKILL)
     server.process.wait(timeout=10)
     deadline = time.monotonic() + 10
@@ -226,7 +245,7 @@ def _kill_during_long_run(server: LiveServer, template: Template) -> Outcome:
     for child in orphans:
         os.kill(child, signal.SIGKILL)
     server.process = None
-    assert orphans == [], "run workers outlived the killed server"
+    assert orphans == [], f"server processes outlived the killed server: {_commands(orphans)}"
     return Outcome("run", time.monotonic() - started, False, f"run {run_id}")
 
 
