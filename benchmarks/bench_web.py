@@ -13,12 +13,9 @@ Targets (issue 4): p95 ≤ 100 ms for pages and fragments, ≤ 300 ms for intera
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_web.py``).
 """
 
-import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,18 +37,13 @@ from app.services import accounts  # noqa: E402
 from app.services.estimates import add_line_from_item  # noqa: E402
 from app.services.seed import seed_all  # noqa: E402
 from app.vocabulary import AccessRole, ItemKind  # noqa: E402
+from tests.reliability.live import LiveServer  # noqa: E402
 
 USERS = 20
 DURATION_SECONDS = 60
 THINK_SECONDS = 1.0
 PASSWORD = "bench password 1"  # noqa: S105 - throwaway accounts on a temporary database
 LINES = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def prepare(database_url: str) -> int:
@@ -178,33 +170,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bidwright-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     revision_id = prepare(database_url)
-    port = _free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "BIDWRIGHT_ENVIRONMENT": "test"}
-    server = subprocess.Popen(  # noqa: S603 - our own server on loopback
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = LiveServer(database_url, workdir / "server.log")
+    server.start()
+    base = server.base
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         sessions = [log_in(base, f"user{number}") for number in range(USERS)]
 
         line_ids = line_ids_of(database_url, revision_id)
@@ -259,8 +228,7 @@ def main() -> None:
             f"interactive runs p95 {percentile(loaded['run'], 0.95):.0f} ms (≤ 300)"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def large_catalog_workbook(database_url: str, *, copies: int) -> tuple[bytes, in
 
 @dataclass
 class LiveServer:
-    """``uvicorn app.main:create_app`` on loopback; stderr (the request log) to a file."""
+    """``bidwright serve`` on loopback, as deployed (``BIDWRIGHT_WORKERS`` server
+    processes); its output (the request log) to a file."""
 
     database_url: str
     log_path: Path
@@ -122,17 +123,12 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own server on loopback
             [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
+                str(Path(sys.executable).with_name("bidwright")),
+                "serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--log-level",
-                "warning",
             ],
             cwd=PROJECT_ROOT,
             env=environment,
@@ -162,6 +158,19 @@ class LiveServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self.process = None
+
+    def resident_kib(self) -> int:
+        """Resident memory of the whole server (supervisor, workers, run processes), KiB."""
+        assert self.process is not None
+        total = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            with contextlib.suppress(OSError):
+                fields = dict(
+                    line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+                )
+                if os.getpgid(int(status.parent.name)) == self.process.pid:
+                    total += int(fields.get("VmRSS", "0 kB").split()[0])
+        return total
 
     def stop(self) -> None:
         if self.process is None:
