@@ -76,8 +76,7 @@ def catalog_search(
     request: Request, session: SessionDep, user: Editor, revision_id: int, q: str = ""
 ) -> Response:
     revision = estimate_service.get_revision(session, revision_id)
-    version = catalog_service.get_catalog_version(session, revision.catalog_version_id)
-    results = catalog_service.search_items(version, q[:200])
+    results = catalog_service.search_version(session, revision.catalog_version_id, q[:200])
     if not wants_fragment(request):
         return revision_page(request, session, revision_id, results=results)
     context = {"revision": revision_header(session, revision_id), "results": results}

@@ -1,6 +1,7 @@
 """Catalog use-cases: versions, publishing, drafts, and conversion to validated items."""
 
 from collections.abc import Sequence
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -211,7 +212,19 @@ def import_catalog_workbook(
     )
 
 
-def search_items(version: CatalogVersion, query: str, *, limit: int = 20) -> list[WorkItem]:
+class SearchableItem(Protocol):
+    code: str
+    name_zh: str
+    name_en: str
+    tags: list[str]
+    description_zh: str
+    description_en: str
+
+
+_Item = TypeVar("_Item", bound=SearchableItem)
+
+
+def search_items(items: Sequence[_Item], query: str, *, limit: int = 20) -> list[_Item]:
     """Items whose code, names, tags or descriptions contain every term of ``query``.
 
     Plain substring matching, case-folded: Chinese needs no word breaks, so two-character
@@ -220,9 +233,9 @@ def search_items(version: CatalogVersion, query: str, *, limit: int = 20) -> lis
     """
     terms = [term.casefold() for term in query.split() if term.strip()]
     if not terms:
-        return list(version.items[:limit])
-    ranked: list[tuple[int, int, WorkItem]] = []
-    for position, item in enumerate(version.items):
+        return list(items[:limit])
+    ranked: list[tuple[int, int, _Item]] = []
+    for position, item in enumerate(items):
         names = " ".join([item.code, item.name_zh, item.name_en, *item.tags]).casefold()
         everything = f"{names} {item.description_zh} {item.description_en}".casefold()
         if all(term in everything for term in terms):
@@ -230,3 +243,22 @@ def search_items(version: CatalogVersion, query: str, *, limit: int = 20) -> lis
             ranked.append((-in_names, position, item))
     ranked.sort(key=lambda entry: entry[:2])
     return [item for _, _, item in ranked[:limit]]
+
+
+_SEARCH_COLUMNS = tuple(
+    getattr(WorkItem, name)
+    for name in ("id", "code", "name_zh", "name_en", "tags", "description_zh", "description_en")
+)
+
+
+def search_version(
+    session: Session, version_id: int, query: str, *, limit: int = 20
+) -> list[SearchableItem]:
+    """:func:`search_items` over a catalog version's items read as plain column rows
+    (the search-as-you-type box asks on every keystroke; ORM items cost it ~8 ms)."""
+    rows = session.exec(
+        select(*_SEARCH_COLUMNS)
+        .where(WorkItem.catalog_version_id == version_id)
+        .order_by(col(WorkItem.position), col(WorkItem.id))
+    ).all()
+    return search_items(cast(Sequence[SearchableItem], rows), query, limit=limit)

@@ -202,7 +202,7 @@ def browse_items(
     if version is None:
         raise NotFoundError(f"catalog version {version_id} does not exist")
     roles = _roles_by_id(session)
-    found = catalog_service.search_items(version, query, limit=MAX_ITEMS_SHOWN)
+    found = catalog_service.search_items(version.items, query, limit=MAX_ITEMS_SHOWN)
     return [item_view(item, roles, language) for item in found]
 
 
