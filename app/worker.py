@@ -4,11 +4,11 @@ The engine never runs in the web server's process: its Python parts hold the int
 lock, and under load every page waited behind the runs (measured: page p95 of seconds with
 20 users). Two child processes do the work instead, one for interactive runs, whose
 request waits for the result, and one for long runs, whose page polls. Each child keeps one
-database engine per URL; nothing but the URL and the run id crosses the boundary.
+database engine per URL; only ids, the URL and the data folder cross the boundary.
 
-At most ``INTERACTIVE_SLOTS`` interactive runs may be in flight and ``MAX_QUEUED_LONG_RUNS``
-long runs queued; beyond that the request is refused at once with 503 and a
-``Retry-After`` hint instead of piling up.
+Per server process, at most ``INTERACTIVE_SLOTS`` interactive runs may be in flight and
+``MAX_QUEUED_LONG_RUNS`` long runs queued; beyond that the request is refused at once with
+503 and a ``Retry-After`` hint instead of piling up.
 """
 
 import atexit
