@@ -35,10 +35,14 @@ def encode(value: Any) -> Any:
     """Plain JSON data for a dataclass tree; refuses NaN and infinities."""
     kind = type(value)
     # Exact-type fast paths first: a result holds some 40,000 numbers and pairs.
-    if kind is float and math.isfinite(value) or kind is str or kind is int or value is None:
+    if (kind is float and math.isfinite(value)) or kind is str or kind is int or value is None:
         return value
     if kind is tuple and _plain_numbers(value):
         return list(value)
+    return _encode_other(value)
+
+
+def _encode_other(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: encode(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, float) and not math.isfinite(value):
