@@ -1,10 +1,12 @@
 """The ``bidwright`` command: serve, migrate, seed, catalog import/export, backup/restore/check."""
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from app.config import Environment, get_settings
 from app.db import get_engine, read_session, write_session
@@ -27,6 +29,33 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(catalog_cli, name="catalog")
 
 
+class NoDelayConfig(uvicorn.Config):
+    """uvicorn's configuration, with its shared listening socket labelled as TCP.
+
+    With several workers uvicorn binds one socket for all of them as protocol 0, and asyncio
+    sets ``TCP_NODELAY`` only on connections of sockets that say ``IPPROTO_TCP``: every
+    small response then waited ~40 ms for the client's delayed ACK (measured: a 9 ms
+    fragment answered in 52 ms). The same socket, relabelled, gets ``TCP_NODELAY``.
+    """
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return sock
+        return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+
+
+def run_server(config: uvicorn.Config) -> None:
+    """What ``uvicorn.run`` does for an import-string app, with ``config``'s socket."""
+    if config.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise typer.Exit(code=3)
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (BIDWRIGHT_HOST).")] = None,
@@ -40,14 +69,16 @@ def serve(
     interrupted = mark_interrupted_runs(get_engine())
     if interrupted:
         typer.echo(f"{interrupted} interrupted run(s) marked failed; they can be run again")
-    uvicorn.run(
-        "app.main:create_served_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        proxy_headers=True,
-        access_log=False,  # the app logs every request itself, as JSON with its request id
+    run_server(
+        NoDelayConfig(
+            "app.main:create_served_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            proxy_headers=True,
+            access_log=False,  # the app logs every request itself, as JSON with its request id
+        )
     )
 
 

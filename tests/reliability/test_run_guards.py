@@ -1,6 +1,7 @@
 """A run marked interrupted stays so, whatever a late worker tries to store."""
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -52,10 +53,11 @@ def test_serve_marks_interrupted_runs_once_before_starting_its_workers(
     run_id = _running_run(seeded_engine)
     started: dict[str, object] = {}
 
-    def fake_uvicorn_run(app: str, **options: object) -> None:
-        started.update(options, app=app, status_at_start=_status_of(seeded_engine, run_id))
+    def fake_run_server(config: uvicorn.Config) -> None:
+        status = _status_of(seeded_engine, run_id)
+        started.update(app=config.app, workers=config.workers, status_at_start=status)
 
-    monkeypatch.setattr(cli_module.uvicorn, "run", fake_uvicorn_run)
+    monkeypatch.setattr(cli_module, "run_server", fake_run_server)
     monkeypatch.setattr(cli_module, "get_engine", lambda: seeded_engine)
     result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "3"])
     assert result.exit_code == 0, result.output
