@@ -4,7 +4,6 @@ Cost, margin and anything derived from cost rates is left out entirely for viewe
 not see cost (sales, bid): not hidden in the page, absent from the view-model.
 """
 
-import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,7 +158,7 @@ def _stored_result(run: SimulationRun) -> engine.SimulationResult | None:
     if result is None:
         if run.result is None:
             return None
-        result = engine.SimulationResult.from_json(json.dumps(run.result))
+        result = engine.SimulationResult.from_dict(run.result)
         _RESULTS[key] = result
         if len(_RESULTS) > _RESULTS_KEPT:
             _RESULTS.popitem(last=False)
