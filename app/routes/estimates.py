@@ -165,7 +165,11 @@ def line_row(request: Request, session: SessionDep, user: CurrentUser, line_id: 
         return RedirectResponse(f"/revisions/{line.revision_id}#line-{line_id}", status_code=303)
     roles = {role.id or 0: role for role in catalog_service.roles_by_code(session).values()}
     revision = revision_header(session, line.revision_id or 0)
-    context = {"line": line_view(line, roles, language_of(request)), "revision": revision}
+    context = {
+        "line": line_view(line, roles, language_of(request)),
+        "revision": revision,
+        "can_edit": user.role in EDITORS,
+    }
     return render(request, "line_row.html", context, block="row")
 
 

@@ -100,6 +100,25 @@ def test_price_level_roles_cannot_change_estimates(
     page = browser.get(f"/revisions/{revision.id}")
     assert page.status_code == 200
     assert "/new-revision" not in page.text
+    line = _first_line(seeded, revision.id)
+    row = browser.get(f"/lines/{line.id}/row", headers={"HX-Request": "true"})
+    for html in (page.text, row.text):
+        assert f"/lines/{line.id}/edit" not in html
+        assert f"/lines/{line.id}/delete" not in html
+
+
+def test_editors_get_the_edit_and_remove_actions_on_a_draft_row(
+    open_as: Open, seeded: Engine
+) -> None:
+    revision = _demo_revision(seeded)
+    line = _first_line(seeded, revision.id)
+    browser = open_as(AccessRole.PRESALES)
+    for html in (
+        browser.get(f"/revisions/{revision.id}").text,
+        browser.get(f"/lines/{line.id}/row", headers={"HX-Request": "true"}).text,
+    ):
+        assert f"/lines/{line.id}/edit" in html
+        assert f"/lines/{line.id}/delete" in html
 
 
 def test_catalog_search_matches_two_character_chinese_terms(open_as: Open, seeded: Engine) -> None:
