@@ -81,9 +81,14 @@ def _create_and_execute_in_child(
     return queued.run_id, ""
 
 
-def _prepare_child() -> None:
-    """Leave the modules a child imported out of the collector's scans (see app.main), and
-    exit when the server dies."""
+# Simulations yield the cores to page requests: a page costs milliseconds, a run hundreds.
+RUN_NICENESS = {"interactive": 5, "long": 10}
+
+
+def _prepare_child(niceness: int) -> None:
+    """Lower the child's CPU priority, leave the modules it imported out of the collector's
+    scans (see app.main), and exit when the server dies."""
+    os.nice(niceness)
     gc.collect()
     gc.freeze()
     exit_with_parent()
@@ -120,7 +125,10 @@ def _pool(kind: str) -> ProcessPoolExecutor:
             # "spawn": a clean interpreter, no copy of the server's threads, locks or sockets.
             context = multiprocessing.get_context("spawn")
             _pools[kind] = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_prepare_child
+                max_workers=1,
+                mp_context=context,
+                initializer=_prepare_child,
+                initargs=(RUN_NICENESS[kind],),
             )
         return _pools[kind]
 
