@@ -9,6 +9,10 @@ from an exponential distribution, mean ``THINK_SECONDS``). Each round: the dashb
 estimate, two catalog searches, an inline line edit (edit form, then save), a run and its
 results page.
 
+The load runs twice: with the HTML requests only, then with the results page's five chart
+images fetched after it as a browser does (reported as ``chart``; each is drawn once per
+server process and language, by matplotlib).
+
 Targets (issue 4): p95 ≤ 100 ms for pages and fragments, ≤ 300 ms for interactive runs.
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_web.py``).
 """
@@ -104,8 +108,10 @@ def one_round(
     line_id: int,
     record: dict[str, list[float]],
     think: Callable[[], None],
+    charts: bool = False,
 ) -> None:
-    """What a presales engineer does in a minute or so."""
+    """What a presales engineer does in a minute or so; with ``charts``, the results page's
+    chart images are fetched too, as a browser does."""
     fragment = {"HX-Request": "true"}
 
     def save_line() -> httpx.Response:
@@ -140,8 +146,13 @@ def one_round(
             location = response.headers.get("location", "")
             think()
             started = time.perf_counter()
-            client.get(location)
+            results = client.get(location)
             record["page"].append(time.perf_counter() - started)
+            for chart in re.findall(r'src="(/runs/\d+/charts/[a-z-]+\.svg)"', results.text):
+                if charts:
+                    started = time.perf_counter()
+                    client.get(chart)
+                    record["chart"].append(time.perf_counter() - started)
 
 
 def percentile(values: list[float], level: float) -> float:
@@ -156,7 +167,7 @@ def report(title: str, record: dict[str, list[float]], seconds: float) -> None:
         f"errors: {len(record['errors'])}"
     )
     print(f"{'kind':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for kind in ("page", "fragment", "run"):
+    for kind in ("page", "fragment", "run", "chart"):
         values = record[kind]
         if values:
             print(
@@ -164,6 +175,53 @@ def report(title: str, record: dict[str, list[float]], seconds: float) -> None:
                 f"{percentile(values, 0.95):>10.1f}{percentile(values, 0.99):>10.1f}"
                 f"{statistics.mean(values) * 1000:>10.1f}"
             )
+
+
+def load_pass(
+    sessions: list[tuple[httpx.Client, str]],
+    revision_id: int,
+    line_ids: list[int],
+    *,
+    charts: bool,
+) -> dict[str, list[float]]:
+    """``USERS`` users doing rounds for ``DURATION_SECONDS``; the latencies by kind."""
+    loaded: dict[str, list[float]] = defaultdict(list)
+    deadline = time.perf_counter() + DURATION_SECONDS
+
+    def user_loop(number: int, client: httpx.Client, csrf: str) -> None:
+        pauses = random.Random(number)  # noqa: S311 - think times, not secrets
+
+        def think() -> None:
+            time.sleep(min(5 * THINK_SECONDS, pauses.expovariate(1 / THINK_SECONDS)))
+
+        while time.perf_counter() < deadline:
+            one_round(
+                client,
+                csrf,
+                revision_id=revision_id,
+                line_id=line_ids[number],
+                record=loaded,
+                think=think,
+                charts=charts,
+            )
+
+    threads = [
+        threading.Thread(target=user_loop, args=(number, *session))
+        for number, session in enumerate(sessions)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    images = "with" if charts else "without"
+    report(
+        f"load: {USERS} concurrent users for {DURATION_SECONDS} s, {images} the results "
+        "page's chart images",
+        loaded,
+        time.perf_counter() - started,
+    )
+    return loaded
 
 
 def main() -> None:
@@ -189,44 +247,13 @@ def main() -> None:
             )
         report("baseline: one user, one request at a time", baseline, time.perf_counter() - started)
 
-        loaded: dict[str, list[float]] = defaultdict(list)
-        deadline = time.perf_counter() + DURATION_SECONDS
-
-        def user_loop(number: int, client: httpx.Client, csrf: str) -> None:
-            pauses = random.Random(number)  # noqa: S311 - think times, not secrets
-
-            def think() -> None:
-                time.sleep(min(5 * THINK_SECONDS, pauses.expovariate(1 / THINK_SECONDS)))
-
-            while time.perf_counter() < deadline:
-                one_round(
-                    client,
-                    csrf,
-                    revision_id=revision_id,
-                    line_id=line_ids[number],
-                    record=loaded,
-                    think=think,
-                )
-
-        threads = [
-            threading.Thread(target=user_loop, args=(number, *session))
-            for number, session in enumerate(sessions)
-        ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        report(
-            f"load: {USERS} concurrent users for {DURATION_SECONDS} s",
-            loaded,
-            time.perf_counter() - started,
-        )
-        pages = loaded["page"] + loaded["fragment"]
-        print(
-            f"\ntargets: pages+fragments p95 {percentile(pages, 0.95):.0f} ms (≤ 100), "
-            f"interactive runs p95 {percentile(loaded['run'], 0.95):.0f} ms (≤ 300)"
-        )
+        for charts in (False, True):
+            loaded = load_pass(sessions, revision_id, line_ids, charts=charts)
+            pages = loaded["page"] + loaded["fragment"]
+            print(
+                f"\ntargets: pages+fragments p95 {percentile(pages, 0.95):.0f} ms (≤ 100), "
+                f"interactive runs p95 {percentile(loaded['run'], 0.95):.0f} ms (≤ 300)"
+            )
     finally:
         server.stop()
 
