@@ -14,6 +14,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from app import i18n
+from app.config import Environment as Deployment
+from app.config import get_settings
 from app.vocabulary import Language
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -22,6 +24,9 @@ templates = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    # Checking every template file's time on each render cost ~3% of the estimate page;
+    # templates change only with a new release (a restart), except while developing.
+    auto_reload=get_settings().environment == Deployment.DEVELOPMENT,
 )
 
 
