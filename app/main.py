@@ -34,7 +34,7 @@ from app.routes import (
 from app.security import LoginRequiredError, SecurityMiddleware
 from app.services.runs import mark_interrupted_runs
 from app.web import render, wants_fragment
-from app.worker import exit_with_parent
+from app.worker import exit_with_parent, start_interactive_worker
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -43,6 +43,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.under_supervisor:
         exit_with_parent()
+        start_interactive_worker()
     else:
         mark_interrupted_runs(app.state.database)
     # Everything alive now (modules, templates, mappers) lives as long as the process:

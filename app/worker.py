@@ -133,6 +133,16 @@ def _pool(kind: str) -> ProcessPoolExecutor:
         return _pools[kind]
 
 
+def _ready() -> bool:
+    return True
+
+
+def start_interactive_worker() -> None:
+    """Start the interactive run process now, in the background: spawning it and importing
+    the app there takes ~2 s, which the first run of each server process paid."""
+    _pool("interactive").submit(_ready)
+
+
 @atexit.register
 def shutdown() -> None:
     with _pools_lock:
