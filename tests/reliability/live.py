@@ -113,7 +113,7 @@ class LiveServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 30.0) -> None:
+    def start(self, *, timeout: float = 90.0) -> None:
         environment = {
             **os.environ,
             "DATABASE_URL": self.database_url,
