@@ -1,8 +1,10 @@
 """Charts of a run: histogram, S-curve with P-levels, tornado, delivery Gantt.
 
-One drawing code for both outputs: SVG for the pages (glyphs embedded as paths, so Chinese
-renders the same in every browser) and PNG at print resolution for the documents.
-Inputs are plain numbers and labels, never engine objects or ORM rows.
+A run's charts are described once as plain data (:class:`HistogramChart`,
+:class:`SCurveChart`, :class:`TornadoChart`): :func:`figure` draws a description with
+matplotlib (PNG at print resolution for the documents), ``app.svg_charts`` writes the same
+description as a small SVG for the pages. Inputs are plain numbers and labels, never engine
+objects or ORM rows. The calibration charts are still matplotlib SVGs (``to_svg``).
 """
 
 import io
@@ -24,7 +26,7 @@ from matplotlib.figure import Figure
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei"]
 PRINT_DPI = 200
 _P_COLOURS = {"P50": "#2e7d32", "P80": "#ef6c00", "P90": "#c62828"}
-_BAR = "#90caf9"
+BAR_COLOUR = "#90caf9"
 _STYLE: dict[Any, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": [*CJK_FONTS, "DejaVu Sans"],
@@ -63,8 +65,102 @@ class Marker:
     label: str
     value: float
 
+    @property
+    def text(self) -> str:
+        """As the chart labels it: ``P80 6,170,641``."""
+        return f"{self.label} {self.value:,.0f}"
 
-def _figure(width: float = 7.0, height: float = 3.6) -> Figure:
+    @property
+    def colour(self) -> str:
+        return _P_COLOURS.get(self.label, "#555555")
+
+
+@dataclass(frozen=True)
+class HistogramChart:
+    """Bars of ``counts`` over ``edges`` (one more edge than counts), P-levels as lines."""
+
+    title: str
+    x_label: str
+    y_label: str
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    markers: tuple[Marker, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.edges) != len(self.counts) + 1:
+            raise ValueError(f"{len(self.edges)=} must be {len(self.counts)=} + 1")
+
+
+@dataclass(frozen=True)
+class SCurveChart:
+    """(value, cumulative probability in [0, 1]) points, P-levels as dots on the curve."""
+
+    title: str
+    x_label: str
+    y_label: str
+    points: tuple[tuple[float, float], ...]
+    markers: tuple[Marker, ...]
+
+
+@dataclass(frozen=True)
+class TornadoChart:
+    """Horizontal bars, first label on top (``values`` in [-1, 1] or shares in [0, 1])."""
+
+    title: str
+    x_label: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.values):
+            raise ValueError(f"{len(self.labels)=} differs from {len(self.values)=}")
+
+    @property
+    def shown_labels(self) -> tuple[str, ...]:
+        return tuple(shorten(label) for label in self.labels)
+
+    @property
+    def height_inches(self) -> float:
+        return tornado_height(len(self.labels))
+
+
+Chart = HistogramChart | SCurveChart | TornadoChart
+FIGURE_WIDTH = 7.0
+FIGURE_HEIGHT = 3.6
+TORNADO_COLOURS = ("#ef6c00", "#1565c0")  # value >= 0, value < 0
+S_CURVE_COLOUR = "#1565c0"
+
+
+def tornado_height(bars: int) -> float:
+    """Figure height in inches: room for every bar's label."""
+    return max(2.5, 0.38 * bars + 1.2)
+
+
+def figure(chart: Chart) -> Figure:
+    """The chart drawn with matplotlib (for PNGs)."""
+    if isinstance(chart, HistogramChart):
+        return histogram(
+            edges=chart.edges,
+            counts=chart.counts,
+            markers=chart.markers,
+            x_label=chart.x_label,
+            y_label=chart.y_label,
+            title=chart.title,
+        )
+    if isinstance(chart, SCurveChart):
+        return s_curve(
+            points=chart.points,
+            markers=chart.markers,
+            x_label=chart.x_label,
+            y_label=chart.y_label,
+            title=chart.title,
+        )
+    return tornado(
+        labels=chart.labels, values=chart.values, x_label=chart.x_label, title=chart.title
+    )
+
+
+def _figure(width: float = FIGURE_WIDTH, height: float = FIGURE_HEIGHT) -> Figure:
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(width, height), layout="constrained")
         figure.add_subplot()
@@ -84,7 +180,9 @@ def histogram(
         figure = _figure()
         axes = figure.axes[0]
         widths = [high - low for low, high in itertools.pairwise(edges)]
-        axes.bar(edges[:-1], counts, width=widths, align="edge", color=_BAR, edgecolor="white")
+        axes.bar(
+            edges[:-1], counts, width=widths, align="edge", color=BAR_COLOUR, edgecolor="white"
+        )
         _mark(axes, markers)
         axes.set(xlabel=x_label, ylabel=y_label, title=title)
         axes.legend(loc="upper right", frameon=False)
@@ -102,13 +200,13 @@ def s_curve(
     with matplotlib.rc_context(_STYLE):
         figure = _figure()
         axes = figure.axes[0]
-        axes.plot([v for v, _ in points], [p * 100 for _, p in points], color="#1565c0")
+        axes.plot([v for v, _ in points], [p * 100 for _, p in points], color=S_CURVE_COLOUR)
         for marker in markers:
-            level = float(marker.label.removeprefix("P"))
-            colour = _P_COLOURS.get(marker.label, "#555555")
+            level = marker_level(marker)
+            colour = marker.colour
             axes.plot([marker.value], [level], "o", color=colour)
             axes.annotate(
-                f"{marker.label} {marker.value:,.0f}",
+                marker.text,
                 (marker.value, level),
                 textcoords="offset points",
                 xytext=(6, -12),
@@ -122,14 +220,13 @@ def s_curve(
 
 def tornado(*, labels: Sequence[str], values: Sequence[float], x_label: str, title: str) -> Figure:
     """Horizontal bars, largest driver on top (``values`` in [-1, 1] or shares in [0, 1])."""
-    height = max(2.5, 0.38 * len(labels) + 1.2)
     with matplotlib.rc_context(_STYLE):
-        figure = _figure(height=height)
+        figure = _figure(height=tornado_height(len(labels)))
         axes = figure.axes[0]
         positions = list(range(len(labels)))[::-1]
-        colours = ["#ef6c00" if value >= 0 else "#1565c0" for value in values]
+        colours = [TORNADO_COLOURS[0] if value >= 0 else TORNADO_COLOURS[1] for value in values]
         axes.barh(positions, values, color=colours)
-        axes.set_yticks(positions, labels=[_shorten(label) for label in labels], fontsize=8)
+        axes.set_yticks(positions, labels=[shorten(label) for label in labels], fontsize=8)
         axes.axvline(0, color="#555555", linewidth=0.8)
         axes.set(xlabel=x_label, title=title)
     return figure
@@ -157,15 +254,16 @@ def gantt(*, rows: Sequence[tuple[str, float, float]], x_label: str, title: str)
 def _mark(axes: object, markers: Sequence[Marker]) -> None:
     for marker in markers:
         axes.axvline(  # type: ignore[attr-defined]
-            marker.value,
-            color=_P_COLOURS.get(marker.label, "#555555"),
-            linestyle="--",
-            linewidth=1.2,
-            label=f"{marker.label} {marker.value:,.0f}",
+            marker.value, color=marker.colour, linestyle="--", linewidth=1.2, label=marker.text
         )
 
 
-def _shorten(label: str, limit: int = 28) -> str:
+def marker_level(marker: Marker) -> float:
+    """The cumulative probability in percent a P-level marker sits at: P80 → 80."""
+    return float(marker.label.removeprefix("P"))
+
+
+def shorten(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
@@ -200,7 +298,7 @@ def ratio_histogram(
     with matplotlib.rc_context(_STYLE):
         figure = _figure()
         axes = figure.axes[0]
-        axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=_BAR)
+        axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=BAR_COLOUR)
         axes.set_xscale("log")
         # Plain ratios on the log axis (0.5, 1, 2), not powers of ten.
         axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))

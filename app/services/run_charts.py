@@ -1,16 +1,19 @@
 """The charts of a stored run, as SVG (pages) or PNG (documents), cached per run.
 
-A finished run never changes, so its charts are drawn once per process and language.
+Each chart is described once (:func:`chart_data`); the pages get it from the small SVG
+writer (about a millisecond), the documents from matplotlib (a few hundred milliseconds, at
+print resolution). A finished run never changes, so its charts are drawn once per process and
+language.
 """
 
 import threading
 
 from matplotlib.figure import Figure
 
-from app import charts
+from app import charts, svg_charts
 from app.errors import NotFoundError
 from app.models import SimulationRun
-from app.services.run_view import load_result, run_currency
+from app.services.run_view import LEVELS, load_result, run_currency
 from app.vocabulary import Language, RunStatus
 
 CHART_NAMES = ("histogram-effort", "histogram-price", "s-curve-effort", "s-curve-price", "tornado")
@@ -38,63 +41,72 @@ _LABELS = {
 }
 
 
-def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
+def chart_data(run: SimulationRun, name: str, language: Language) -> charts.Chart:
+    """What the chart shows: one description for the page's SVG and the documents' PNG."""
     if name not in CHART_NAMES:
         raise NotFoundError(f"no chart named {name!r}")
-    if run.status != RunStatus.SUCCEEDED or run.result is None:
+    if run.status != RunStatus.SUCCEEDED:
         raise NotFoundError(f"run {run.id} has no results to chart")
-    result = load_result(run)
+    result = load_result(run)  # cached: a hit never reads the deferred result column
     labels = _LABELS[language]
     outcome = result.unmitigated
     if name == "tornado":
         drivers = result.sensitivity[:12]
-        return charts.tornado(
-            labels=[entry.name or entry.key for entry in drivers],
-            values=[entry.spearman_effort for entry in drivers],
-            x_label=labels["spearman"],
+        return charts.TornadoChart(
             title=labels["tornado"],
+            x_label=labels["spearman"],
+            labels=tuple(entry.name or entry.key for entry in drivers),
+            values=tuple(entry.spearman_effort for entry in drivers),
         )
     kind, measure = name.rsplit("-", 1)
     series = outcome.effort if measure == "effort" else outcome.price
-    markers = [charts.Marker(level, series.percentiles[level]) for level in ("P50", "P80", "P90")]
+    markers = tuple(charts.Marker(level, series.percentiles[level]) for level in LEVELS)
     axis = labels[measure] + (f" ({run_currency(run)})" if measure == "price" else "")
     title = f"{labels[measure]} {labels[kind]}"
     if kind == "histogram":
-        return charts.histogram(
-            edges=series.histogram.edges,
-            counts=series.histogram.counts,
-            markers=markers,
+        return charts.HistogramChart(
+            title=title,
             x_label=axis,
             y_label=labels["count"],
-            title=title,
+            edges=tuple(series.histogram.edges),
+            counts=tuple(series.histogram.counts),
+            markers=markers,
         )
-    return charts.s_curve(
-        points=series.s_curve,
-        markers=markers,
+    return charts.SCurveChart(
+        title=title,
         x_label=axis,
         y_label=labels["probability"],
-        title=title,
+        points=tuple(series.s_curve),
+        markers=markers,
     )
+
+
+def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
+    return charts.figure(chart_data(run, name, language))
 
 
 _CACHE_SIZE = 256
 # matplotlib keeps global state (rcParams, font cache): draw one chart at a time.
 _DRAWING = threading.Lock()
-_SVG_CACHE: dict[tuple[int, str, Language], bytes] = {}
+_SVG_CACHE: dict[tuple[int, str, str, str, Language], bytes] = {}
+_SVG_CACHE_LOCK = threading.Lock()  # page requests write it from several threads
 
 
 def chart_svg(run: SimulationRun, name: str, language: Language) -> bytes:
-    key = (run.id or 0, name, language)
+    """The page's chart, written directly as SVG (no matplotlib, so no drawing lock)."""
+    # Small columns only; a reused id (a deleted run) has another digest and finish time.
+    key = (run.id or 0, run.input_sha256, str(run.finished_at), name, language)
     cached = _SVG_CACHE.get(key)
     if cached is None:
-        with _DRAWING:
-            cached = charts.to_svg(chart_figure(run, name, language))
-        if len(_SVG_CACHE) >= _CACHE_SIZE:
-            _SVG_CACHE.pop(next(iter(_SVG_CACHE)))
-        _SVG_CACHE[key] = cached
+        cached = svg_charts.to_svg(chart_data(run, name, language))
+        with _SVG_CACHE_LOCK:
+            if len(_SVG_CACHE) >= _CACHE_SIZE:
+                _SVG_CACHE.pop(next(iter(_SVG_CACHE)))
+            _SVG_CACHE[key] = cached
     return cached
 
 
 def chart_png(run: SimulationRun, name: str, language: Language) -> bytes:
+    chart = chart_data(run, name, language)
     with _DRAWING:
-        return charts.to_png(chart_figure(run, name, language))
+        return charts.to_png(charts.figure(chart))
