@@ -4,11 +4,13 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from defusedxml.ElementTree import fromstring as parse
 from sqlalchemy import Engine, inspect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import charts, svg_charts
 from app.charts import HistogramChart, Marker, SCurveChart, TornadoChart
@@ -25,23 +27,23 @@ DRAWN = {"svg", "title", "rect", "line", "polyline", "circle", "text"}
 MARKERS = (Marker("P50", 6_071_188.4), Marker("P80", 6_170_641.0), Marker("P90", 6_224_862.2))
 
 
-def _histogram(**changes: object) -> HistogramChart:
+def _histogram(**changes: Any) -> HistogramChart:
     edges = tuple(5_700_000 + 25_000 * step for step in range(41))
     counts = tuple(round(800 * math.exp(-(((step - 15) / 6) ** 2))) for step in range(40))
     chart = HistogramChart("报价 分布", "报价 (CNY)", "次数", edges, counts, MARKERS)
-    return HistogramChart(**{**chart.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(chart, **changes)
 
 
-def _s_curve(**changes: object) -> SCurveChart:
+def _s_curve(**changes: Any) -> SCurveChart:
     points = tuple((5_700_000 + 10_000 * step, step / 100) for step in range(101))
     chart = SCurveChart("报价 S 曲线", "报价 (CNY)", "累计概率 (%)", points, MARKERS)
-    return SCurveChart(**{**chart.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(chart, **changes)
 
 
-def _tornado(**changes: object) -> TornadoChart:
+def _tornado(**changes: Any) -> TornadoChart:
     labels = ("项目管理 / Project management", "功能测试 / Functional testing", "接口联调")
     chart = TornadoChart("主要驱动因素", "Spearman 秩相关系数", labels, (0.34, 0.17, -0.05))
-    return TornadoChart(**{**chart.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(chart, **changes)
 
 
 def _parsed(chart: charts.Chart) -> ET.Element:
@@ -195,7 +197,7 @@ def test_degenerate_data_still_gives_a_well_formed_chart(chart: charts.Chart) ->
 
 def _real_run(open_as: Open, engine: Engine) -> int:
     with Session(engine) as session:
-        revision = session.exec(select(EstimateRevision).order_by(EstimateRevision.id)).first()
+        revision = session.exec(select(EstimateRevision).order_by(col(EstimateRevision.id))).first()
         assert revision is not None
     response = open_as(AccessRole.PRESALES).post(f"/revisions/{revision.id}/runs")
     assert response.status_code == 303, response.text
@@ -212,6 +214,7 @@ def test_a_real_runs_charts_carry_their_texts_in_chinese_and_english(
         zh = _texts(parse(run_charts.chart_svg(run, "s-curve-price", Language.ZH)))
         en = _texts(parse(run_charts.chart_svg(run, "histogram-effort", Language.EN)))
         tornado = run_charts.chart_data(run, "tornado", Language.ZH)
+        assert isinstance(tornado, TornadoChart)
         drawn = charts.figure(tornado).axes[0]
         tornado_texts = _texts(parse(run_charts.chart_svg(run, "tornado", Language.ZH)))
     assert {"报价 S 曲线", "累计概率 (%)", "报价 (CNY)"} <= set(zh)
