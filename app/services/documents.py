@@ -408,11 +408,11 @@ def wbs_rows(sources: _Sources) -> list[WbsRow]:
 
 
 def _wbs_phases(sources: _Sources, rows: list[WbsRow]) -> list[ctx.WbsPhase]:
+    keys = _line_keys(sources.revision)  # once: per line it made a 200-line WBS quadratic
     units = {
-        key: unit_label(line.unit.value, sources.language)
+        keys[line.id or 0]: unit_label(line.unit.value, sources.language)
         for line in sources.revision.lines
-        for key in [_line_keys(sources.revision).get(line.id or 0)]
-        if key
+        if (line.id or 0) in keys
     }
     by_line: dict[str, list[WbsRow]] = {}
     for row in rows:
