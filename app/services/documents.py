@@ -408,7 +408,7 @@ def wbs_rows(sources: _Sources) -> list[WbsRow]:
 
 
 def _wbs_phases(sources: _Sources, rows: list[WbsRow]) -> list[ctx.WbsPhase]:
-    keys = _line_keys(sources.revision)  # once: per line it made a 200-line WBS quadratic
+    keys = _line_keys(sources.revision.lines)  # once: per line it made a 200-line WBS quadratic
     units = {
         keys[line.id or 0]: unit_label(line.unit.value, sources.language)
         for line in sources.revision.lines
