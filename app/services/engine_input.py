@@ -7,7 +7,6 @@ whatever happened to the catalog, the rate card or the holiday file since.
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +19,10 @@ from sqlmodel import Session, col, select
 
 import estimation as engine
 from app.errors import BidwrightError, NotFoundError
-from app.models import EstimateLine, EstimateLineRole, EstimateRevision, RateCard, Role
+from app.models import EstimateLine, EstimateRevision, RateCard, Role
 from app.services import history
 from app.services.catalog import roles_by_code
+from app.services.estimates import effective_roles_by_line
 from app.vocabulary import Distribution, ItemKind, Phase
 
 SNAPSHOT_FORMAT = "bidwright-run-input/1"
@@ -93,33 +93,15 @@ _SNAPSHOT_LINE_COLUMNS = tuple(
         "name_zh", "name_en", "percent_of", "tags",
     )
 )  # fmt: skip
-_SNAPSHOT_ROLE_COLUMNS = tuple(
-    getattr(EstimateLineRole, name)
-    for name in (
-        "line_id", "role_id", "optimistic", "most_likely", "pessimistic",
-        "override_optimistic", "override_most_likely", "override_pessimistic",
-    )
-)  # fmt: skip
 
 
 def snapshot_lines(session: Session, revision_id: int) -> list[SnapshotLine]:
     """The revision's lines in editor order, each with its roles' effective triples."""
-    roles: dict[int, list[tuple[int, tuple[float, float, float]]]] = defaultdict(list)
-    for row in session.exec(
-        select(*_SNAPSHOT_ROLE_COLUMNS)
-        .join(EstimateLine, col(EstimateLine.id) == col(EstimateLineRole.line_id))
-        .where(EstimateLine.revision_id == revision_id)
-        .order_by(col(EstimateLineRole.id))
-    ):
-        overridden = row.override_most_likely is not None
-        triple = (
-            (row.override_optimistic, row.override_most_likely, row.override_pessimistic)
-            if overridden
-            else (row.optimistic, row.most_likely, row.pessimistic)
-        )
-        roles[row.line_id].append((row.role_id, triple))
+    roles = effective_roles_by_line(session, revision_id)
     return [
-        SnapshotLine(**line._mapping, roles=roles[line.id])
+        SnapshotLine(
+            **line._mapping, roles=[(role.role_id, role.values) for role in roles[line.id]]
+        )
         for line in session.exec(
             select(*_SNAPSHOT_LINE_COLUMNS)
             .where(EstimateLine.revision_id == revision_id)

@@ -17,7 +17,6 @@ from app.models import (
     Customer,
     Estimate,
     EstimateLine,
-    EstimateLineRole,
     EstimateRevision,
     Opportunity,
     Risk,
@@ -27,6 +26,7 @@ from app.models import (
     Statement,
 )
 from app.services.catalog import roles_by_code
+from app.services.estimates import effective_roles_by_line
 from app.vocabulary import PHASE_LABELS, UNIT_LABELS, ItemKind, Language, Phase, Unit
 
 RUNS_SHOWN = 10
@@ -242,13 +242,6 @@ def line_view(line: EstimateLine, roles: dict[int, Role], language: Language) ->
 
 
 _LINE_COLUMNS = tuple(getattr(EstimateLine, name) for name in _LINE_NAMES)
-_ROLE_COLUMNS = tuple(
-    getattr(EstimateLineRole, name)
-    for name in (
-        "line_id", "role_id", "optimistic", "most_likely", "pessimistic",
-        "override_optimistic", "override_most_likely", "override_pessimistic",
-    )
-)  # fmt: skip
 
 
 def _line_views(
@@ -261,22 +254,18 @@ def _line_views(
     """
     formats = _Formats(language)
     codes = {role_id: role.code for role_id, role in roles.items()}
-    role_rows = session.exec(
-        select(*_ROLE_COLUMNS)
-        .join(EstimateLine, col(EstimateLine.id) == col(EstimateLineRole.line_id))
-        .where(EstimateLine.revision_id == revision_id)
-        .order_by(col(EstimateLineRole.id))
-    )
     values_by_line: dict[int, list[RoleValues]] = defaultdict(list)
-    for line_id, role_id, low, mode, high, over_low, over_mode, over_high in role_rows:
-        # The user's override when there is one (all three or none), else the catalog's copy.
-        overridden = over_mode is not None
-        values = (over_low, over_mode, over_high) if overridden else (low, mode, high)
-        values_by_line[line_id].append(
+    for line_id, roles_of_line in effective_roles_by_line(session, revision_id).items():
+        values_by_line[line_id] = [
             _role_values(
-                role_id, codes[role_id], values, formats.one_decimal, overridden=overridden
+                role.role_id,
+                codes[role.role_id],
+                role.values,
+                formats.one_decimal,
+                overridden=role.overridden,
             )
-        )
+            for role in roles_of_line
+        ]
     lines = session.exec(
         select(*_LINE_COLUMNS)
         .where(EstimateLine.revision_id == revision_id)
