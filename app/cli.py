@@ -1,5 +1,6 @@
 """The ``bidwright`` command: serve, migrate, seed, catalog import/export, backup/restore/check."""
 
+import os
 import socket
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from app.services import catalog as catalog_service
 from app.services.runs import mark_interrupted_runs
 from app.services.seed import seed_all
 from app.vocabulary import AccessRole
+from app.worker import SUPERVISOR_PID
 
 cli = typer.Typer(
     help="Bidwright: presales estimation and proposals.",
@@ -69,6 +71,7 @@ def serve(
     interrupted = mark_interrupted_runs(get_engine())
     if interrupted:
         typer.echo(f"{interrupted} interrupted run(s) marked failed; they can be run again")
+    os.environ[SUPERVISOR_PID] = str(os.getpid())  # inherited by the worker processes
     run_server(
         NoDelayConfig(
             "app.main:create_served_app",

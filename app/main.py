@@ -1,6 +1,7 @@
 """FastAPI application factory."""
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +35,7 @@ from app.routes import (
 from app.security import LoginRequiredError, SecurityMiddleware
 from app.services.runs import mark_interrupted_runs
 from app.web import render, wants_fragment
-from app.worker import exit_with_parent, start_interactive_worker
+from app.worker import SUPERVISOR_PID, exit_with_parent, start_interactive_worker
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -42,7 +43,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.under_supervisor:
-        exit_with_parent()
+        exit_with_parent(int(os.environ.get(SUPERVISOR_PID, os.getppid())))
         start_interactive_worker()
     else:
         mark_interrupted_runs(app.state.database)

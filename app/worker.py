@@ -85,26 +85,30 @@ def _create_and_execute_in_child(
 RUN_NICENESS = {"interactive": 5, "long": 10}
 
 
-def _prepare_child(niceness: int) -> None:
+def _prepare_child(niceness: int, server: int) -> None:
     """Lower the child's CPU priority, leave the modules it imported out of the collector's
-    scans (see app.main), and exit when the server dies."""
+    scans (see app.main), and exit when the server process ``server`` dies."""
     os.nice(niceness)
     gc.collect()
     gc.freeze()
-    exit_with_parent()
+    exit_with_parent(server)
 
 
 PARENT_CHECK_SECONDS = 0.5
+# Set by ``bidwright serve`` for its server processes: the supervisor whose death they follow.
+SUPERVISOR_PID = "BIDWRIGHT_SUPERVISOR_PID"
 
 
-def exit_with_parent() -> None:
-    """Exit this process as soon as its parent dies (checked twice a second).
+def exit_with_parent(parent: int) -> None:
+    """Exit this process as soon as ``parent``, the process that started it, is no longer
+    its parent (checked twice a second, first at once).
 
     A server killed with SIGKILL leaves its children running: an orphaned run process
     would store its result after the restarted server marked the run interrupted, and an
     orphaned server process would go on answering on the old socket. They exit instead.
+    The parent's id comes from the parent: a child still starting up when its parent was
+    killed would otherwise take its new parent (init) for its own and never exit.
     """
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -128,7 +132,7 @@ def _pool(kind: str) -> ProcessPoolExecutor:
                 max_workers=1,
                 mp_context=context,
                 initializer=_prepare_child,
-                initargs=(RUN_NICENESS[kind],),
+                initargs=(RUN_NICENESS[kind], os.getpid()),
             )
         return _pools[kind]
 

@@ -1,5 +1,8 @@
 """A run marked interrupted stays so, whatever a late worker tries to store."""
 
+import subprocess
+import sys
+
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -9,10 +12,12 @@ from typer.testing import CliRunner
 
 from app import cli as cli_module
 from app import main as main_module
+from app.config import PROJECT_ROOT
 from app.db import write_session
 from app.models import EstimateRevision, SimulationRun, User
 from app.services import runs
 from app.vocabulary import AccessRole, RunStatus
+from app.worker import SUPERVISOR_PID
 from tests.conftest import DATA_DIR
 
 
@@ -58,6 +63,7 @@ def test_serve_marks_interrupted_runs_once_before_starting_its_workers(
         started.update(app=config.app, workers=config.workers, status_at_start=status)
 
     monkeypatch.setattr(cli_module, "run_server", fake_run_server)
+    monkeypatch.setenv(SUPERVISOR_PID, "0")  # restored after the test: serve sets it
     monkeypatch.setattr(cli_module, "get_engine", lambda: seeded_engine)
     result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "3"])
     assert result.exit_code == 0, result.output
@@ -78,3 +84,22 @@ def test_a_served_worker_starting_late_leaves_its_siblings_runs_alone(
     with TestClient(main_module.create_app(seeded_engine)) as client:  # started alone
         assert client.get("/healthz").status_code == 200
     assert _status_of(seeded_engine, run_id) == RunStatus.FAILED
+
+
+def test_a_process_whose_parent_died_before_it_started_watching_exits_at_once() -> None:
+    """A run or server process still starting when its parent was killed has init as its
+    parent by then: it must compare with the parent that started it, not adopt init."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            f"import time; from app.worker import exit_with_parent; "
+            f"exit_with_parent({gone.pid}); time.sleep(60)",
+        ],
+        cwd=PROJECT_ROOT,
+        timeout=50,
+        check=False,
+    )
+    assert orphan.returncode == 1
