@@ -71,14 +71,16 @@ def serve(
     interrupted = mark_interrupted_runs(get_engine())
     if interrupted:
         typer.echo(f"{interrupted} interrupted run(s) marked failed; they can be run again")
-    os.environ[SUPERVISOR_PID] = str(os.getpid())  # inherited by the worker processes
+    processes = workers or settings.workers
+    if processes > 1:
+        os.environ[SUPERVISOR_PID] = str(os.getpid())  # inherited by the worker processes
     run_server(
         NoDelayConfig(
-            "app.main:create_served_app",
+            "app.main:create_served_app" if processes > 1 else "app.main:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=workers or settings.workers,
+            workers=processes,
             proxy_headers=True,
             access_log=False,  # the app logs every request itself, as JSON with its request id
         )

@@ -1,5 +1,6 @@
 """A run marked interrupted stays so, whatever a late worker tries to store."""
 
+import os
 import subprocess
 import sys
 
@@ -71,6 +72,21 @@ def test_serve_marks_interrupted_runs_once_before_starting_its_workers(
     assert started["status_at_start"] == RunStatus.FAILED
     assert started["app"] == "app.main:create_served_app"
     assert started["workers"] == 3
+    assert os.environ[SUPERVISOR_PID] == str(os.getpid())
+
+
+def test_serve_with_one_process_runs_the_app_itself(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No supervisor: the process must not watch for one (its parent is a shell)."""
+    started: list[uvicorn.Config] = []
+    monkeypatch.setattr(cli_module, "run_server", started.append)
+    monkeypatch.setattr(cli_module, "get_engine", lambda: seeded_engine)
+    monkeypatch.delenv(SUPERVISOR_PID, raising=False)
+    result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert started[0].app == "app.main:create_app"
+    assert SUPERVISOR_PID not in os.environ
 
 
 def test_a_served_worker_starting_late_leaves_its_siblings_runs_alone(
