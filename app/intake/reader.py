@@ -25,8 +25,9 @@ from python_calamine import (
 )
 
 from app.intake import detect, validations
-from app.intake.safety import DAMAGED_PACKAGE, check_total_rows, check_upload, refuse
+from app.intake.safety import check_total_rows, check_upload, refuse
 from app.intake.types import CellRange, CellValue, ParsedWorkbook, SheetData, SheetInfo
+from app.services.upload_guard import DAMAGED
 
 _CSV_DELIMITERS = ",;\t|"
 
@@ -45,7 +46,7 @@ def read_workbook(data: bytes, file_name: str, *, max_bytes: int, max_rows: int)
     if check.kind in {"xlsx", "xlsm"}:
         try:
             sheets = _with_validations(data, sheets)
-        except (SyntaxError, KeyError, *DAMAGED_PACKAGE) as error:  # ParseError is a SyntaxError
+        except (SyntaxError, KeyError, *DAMAGED) as error:  # ParseError is a SyntaxError
             raise refuse(file_name, f"a sheet's XML is damaged ({error})") from error
     infos = tuple(
         SheetInfo(sheet.name, index, visible, len(sheet.rows), max(map(len, sheet.rows), default=0))

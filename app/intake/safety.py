@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -23,18 +22,17 @@ from pathlib import PurePath
 from app.errors import ImportRejectedError
 from app.intake.package import SheetPart, column_number, sheet_parts
 from app.intake.types import IntakeRefusedError, column_letters
-from app.services.upload_guard import check_xlsx_archive
+from app.services.upload_guard import (
+    CHUNK_BYTES,
+    DAMAGED,
+    OLE2_MAGIC,
+    check_xlsx_archive,
+    declares_entities,
+)
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
-CHUNK_BYTES = 1 << 20
 # calamine keeps ~32 bytes per cell of the rectangle A1:<last value>; 8 M cells ≈ 256 MB.
 MAX_GRID_CELLS = 8_000_000
-_ENTITY_MARKERS = tuple(
-    marker.encode(encoding)
-    for marker in ("<!DOCTYPE", "<!ENTITY")
-    for encoding in ("ascii", "utf-16-le", "utf-16-be")
-)
 _BINARY_SUFFIXES = (".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf", ".tif", ".bmp")
 _FOREIGN_MAGIC = (
     (b"%PDF", "a PDF document"),
@@ -44,16 +42,6 @@ _FOREIGN_MAGIC = (
     (b"{\\rtf", "an RTF document"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
-)
-# What zipfile raises for a member whose header, data or checksum was damaged.
-DAMAGED_PACKAGE = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    NotImplementedError,  # a compression method or flag zipfile does not support
-    RuntimeError,  # a member flagged as encrypted
-    zlib.error,
 )
 _WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
 # A value cell: its start tag (reference first, as Excel, LibreOffice and openpyxl write it)
@@ -152,7 +140,7 @@ def _check_package(data: bytes, file_name: str, *, max_bytes: int, max_rows: int
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         try:
             kind = _package_kind(archive, file_name)
-        except DAMAGED_PACKAGE as error:
+        except DAMAGED as error:
             raise refuse(file_name, f"the workbook package is damaged ({error})") from error
         extents = _scan_members(archive, file_name)
         parts = _sheet_parts_or_refuse(archive, file_name)
@@ -179,7 +167,7 @@ def _refuse_other_office_files(data: bytes, file_name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.NameToInfo)
-    except DAMAGED_PACKAGE:
+    except DAMAGED:
         return  # check_xlsx_archive words the refusal of a damaged package
     if "word/document.xml" in names:
         raise refuse(file_name, "this is a Word document renamed, not an Excel workbook")
@@ -235,7 +223,7 @@ def _scan_members(archive: zipfile.ZipFile, file_name: str) -> dict[str, SheetEx
         is_sheet = info.filename.lower().endswith(".xml")
         try:
             extent = _scan_member(_chunks(archive, info), measure=is_sheet)
-        except DAMAGED_PACKAGE as error:
+        except DAMAGED as error:
             raise refuse(file_name, f"the part {info.filename} is damaged ({error})") from error
         except _EntityDeclarationError as error:
             raise refuse(
@@ -266,8 +254,7 @@ def _scan_member(chunks: Iterator[bytes], *, measure: bool) -> SheetExtent:
     state = _TagState()
     for chunk in chunks:
         window = carry[-32:] + chunk
-        # "!" is rare in workbook XML, so one fast pass usually settles it.
-        if b"!" in window and any(marker in window for marker in _ENTITY_MARKERS):
+        if declares_entities(window):
             raise _EntityDeclarationError
         if not measure:
             carry = chunk
