@@ -39,12 +39,11 @@ for path in (ROOT, ROOT / "benchmarks"):
         sys.path.insert(0, str(path))
 
 import httpx2 as httpx  # noqa: E402
-from bench_web import one_round, percentile  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
+from bench_web import one_round, percentile, report  # noqa: E402
 
 from app.db import make_engine, write_session  # noqa: E402
-from app.models import EstimateLine, EstimateRevision  # noqa: E402
-from tests.reliability.live import LiveServer, prepare_database  # noqa: E402
+from app.models import EstimateRevision  # noqa: E402
+from tests.reliability.live import LiveServer, line_ids, prepare_database  # noqa: E402
 
 LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "120"))
 SHORT_SECONDS = float(os.environ.get("SHORT_SECONDS", "60"))
@@ -152,24 +151,6 @@ def timed_users(setup: Setup, users: int, seconds: float) -> tuple[Record, float
     return record, time.perf_counter() - started
 
 
-def report(title: str, record: Record, seconds: float) -> tuple[int, int]:
-    total = sum(len(values) for kind, values in record.items() if kind != "errors")
-    errors = len(record["errors"])
-    print(
-        f"\n{title}: {total} requests in {seconds:.0f} s ({total / seconds:.1f} req/s), "
-        f"errors: {errors} ({100 * errors / max(total, 1):.2f}%)"
-    )
-    print(f"{'kind':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
-    for kind in ("page", "fragment", "run", "download"):
-        values = record[kind]
-        if values:
-            print(
-                f"{kind:<10}{len(values):>8}{percentile(values, 0.50):>10.1f}"
-                f"{percentile(values, 0.95):>10.1f}{percentile(values, 0.99):>10.1f}"
-            )
-    return total, errors
-
-
 def verdict(label: str, passed: bool) -> bool:
     print(f"  {'PASS' if passed else 'FAIL'}: {label}")
     return passed
@@ -270,18 +251,7 @@ def _set_iterations(setup: Setup, iterations: int) -> None:
 def prepare(workdir: Path) -> Setup:
     url = f"sqlite:///{workdir / 'load.db'}"
     revision_id = prepare_database(url, users=MAX_USERS, lines=LINES)
-    database = make_engine(url)
-    with Session(database) as session:
-        line_ids = [
-            line
-            for line in session.exec(
-                select(EstimateLine.id)
-                .where(EstimateLine.revision_id == revision_id)
-                .order_by(col(EstimateLine.id))
-            ).all()
-            if line is not None
-        ]
-    database.dispose()
+    lines = line_ids(url, revision_id)
     server = LiveServer(url, workdir / "server.log")
     server.start()
     sessions = [
@@ -291,7 +261,7 @@ def prepare(workdir: Path) -> Setup:
     client, csrf = sessions[0]
     response = client.post(f"/revisions/{revision_id}/runs", data={"csrf_token": csrf})
     run_id = int(response.headers["location"].rsplit("/", 1)[1])
-    return Setup(server, revision_id, line_ids, run_id, sessions)
+    return Setup(server, revision_id, lines, run_id, sessions)
 
 
 def main() -> int:

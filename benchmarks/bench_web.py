@@ -29,75 +29,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
-from sqlmodel import Session, col, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import make_engine, write_session  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from app.models import EstimateLine, EstimateRevision, WorkItem  # noqa: E402
-from app.services import accounts  # noqa: E402
-from app.services.estimates import add_line_from_item  # noqa: E402
-from app.services.seed import seed_all  # noqa: E402
-from app.vocabulary import AccessRole, ItemKind  # noqa: E402
-from tests.reliability.live import LiveServer  # noqa: E402
+from tests.reliability.live import LiveServer, line_ids, prepare_database  # noqa: E402
 
 USERS = 20
 DURATION_SECONDS = 60
 THINK_SECONDS = 1.0
-PASSWORD = "bench password 1"  # noqa: S105 - throwaway accounts on a temporary database
 LINES = 200
-
-
-def prepare(database_url: str) -> int:
-    """Seed, add users, and grow the demo revision to 200 lines; returns its id."""
-    upgrade(database_url)
-    database = make_engine(database_url)
-    with write_session(database) as session:
-        seed_all(session, ROOT / "data")
-        for number in range(USERS):
-            accounts.create_user(
-                session, username=f"user{number}", password=PASSWORD, role=AccessRole.PRESALES
-            )
-        revision = session.exec(select(EstimateRevision)).one()
-        items = session.exec(
-            select(WorkItem)
-            .where(WorkItem.catalog_version_id == revision.catalog_version_id)
-            .where(WorkItem.kind == ItemKind.DAYS)
-            .order_by(col(WorkItem.id))
-        ).all()
-        for index in range(LINES - len(revision.lines)):
-            add_line_from_item(session, revision=revision, item=items[index % len(items)])
-        revision_id = revision.id or 0
-    database.dispose()
-    return revision_id
-
-
-def line_ids_of(database_url: str, revision_id: int) -> list[int]:
-    database = make_engine(database_url)
-    with Session(database) as session:
-        lines = session.exec(
-            select(EstimateLine.id)
-            .where(EstimateLine.revision_id == revision_id)
-            .order_by(col(EstimateLine.id))
-        ).all()
-    database.dispose()
-    return [line for line in lines if line is not None]
-
-
-def log_in(base: str, username: str) -> tuple[httpx.Client, str]:
-    client = httpx.Client(base_url=base, timeout=60)
-    page = client.get("/login").text
-    token = re.search(r'name="login_csrf" value="([^"]+)"', page)
-    assert token is not None
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "login_csrf": token.group(1)}
-    )
-    assert response.status_code in (200, 303), response.status_code
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
-    assert csrf is not None
-    return client, csrf.group(1)
 
 
 def one_round(
@@ -160,14 +101,19 @@ def percentile(values: list[float], level: float) -> float:
     return ordered[min(len(ordered) - 1, int(level * len(ordered)))] * 1000
 
 
-def report(title: str, record: dict[str, list[float]], seconds: float) -> None:
+KINDS = ("page", "fragment", "run", "chart", "download")
+
+
+def report(title: str, record: dict[str, list[float]], seconds: float) -> tuple[int, int]:
+    """Throughput, errors and latency percentiles by kind of request; (requests, errors)."""
     total = sum(len(values) for kind, values in record.items() if kind != "errors")
+    errors = len(record["errors"])
     print(
         f"\n{title}: {total} requests in {seconds:.1f} s ({total / seconds:.1f} req/s), "
-        f"errors: {len(record['errors'])}"
+        f"errors: {errors} ({100 * errors / max(total, 1):.2f}%)"
     )
     print(f"{'kind':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for kind in ("page", "fragment", "run", "chart"):
+    for kind in KINDS:
         values = record[kind]
         if values:
             print(
@@ -175,6 +121,7 @@ def report(title: str, record: dict[str, list[float]], seconds: float) -> None:
                 f"{percentile(values, 0.95):>10.1f}{percentile(values, 0.99):>10.1f}"
                 f"{statistics.mean(values) * 1000:>10.1f}"
             )
+    return total, errors
 
 
 def load_pass(
@@ -227,28 +174,26 @@ def load_pass(
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bidwright-bench-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
-    revision_id = prepare(database_url)
+    revision_id = prepare_database(database_url, users=USERS, lines=LINES)
+    lines = line_ids(database_url, revision_id)
     server = LiveServer(database_url, workdir / "server.log")
     server.start()
-    base = server.base
     try:
-        sessions = [log_in(base, f"user{number}") for number in range(USERS)]
-
-        line_ids = line_ids_of(database_url, revision_id)
+        sessions = [server.log_in(f"user{number}") for number in range(USERS)]
         baseline: dict[str, list[float]] = defaultdict(list)
         started = time.perf_counter()
         for _ in range(10):
             one_round(
                 *sessions[0],
                 revision_id=revision_id,
-                line_id=line_ids[0],
+                line_id=lines[0],
                 record=baseline,
                 think=lambda: None,
             )
         report("baseline: one user, one request at a time", baseline, time.perf_counter() - started)
 
         for charts in (False, True):
-            loaded = load_pass(sessions, revision_id, line_ids, charts=charts)
+            loaded = load_pass(sessions, revision_id, lines, charts=charts)
             pages = loaded["page"] + loaded["fragment"]
             print(
                 f"\ntargets: pages+fragments p95 {percentile(pages, 0.95):.0f} ms (≤ 100), "

@@ -37,6 +37,7 @@ from tests.reliability.live import (
     LiveServer,
     edit_form_values,
     large_catalog_workbook,
+    line_ids,
     prepare_database,
 )
 
@@ -112,18 +113,8 @@ def _alive(pid: int) -> bool:
 def _commit_edits(server: LiveServer, revision_id: int, count: int) -> dict[int, float]:
     """Save ``count`` lines over HTTP; returns the quantities each save committed."""
     client, csrf = server.log_in("user1")
-    database = make_engine(server.database_url)
-    with Session(database) as session:
-        line_ids = session.exec(
-            select(EstimateLine.id)
-            .where(EstimateLine.revision_id == revision_id)
-            .order_by(col(EstimateLine.id))
-            .limit(count)
-        ).all()
-    database.dispose()
     committed: dict[int, float] = {}
-    for index, line_id in enumerate(line_ids):
-        assert line_id is not None
+    for index, line_id in enumerate(line_ids(server.database_url, revision_id, limit=count)):
         values = edit_form_values(client, line_id)
         quantity = 10 + index + random.random()
         values.update(csrf_token=csrf, quantity=f"{quantity:.3f}")

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from app.config import PROJECT_ROOT
 from app.db import make_engine, read_session, write_session
 from app.migrate import upgrade
-from app.models import EstimateRevision, WorkItem
+from app.models import EstimateLine, EstimateRevision, WorkItem
 from app.services import accounts
 from app.services import catalog as catalog_service
 from app.services.catalog_excel import ITEMS_SHEET
@@ -193,6 +193,22 @@ class LiveServer:
         csrf = _CSRF.search(client.get("/").text)
         assert csrf is not None
         return client, csrf.group(1)
+
+
+def line_ids(database_url: str, revision_id: int, *, limit: int | None = None) -> list[int]:
+    """The revision's line ids in creation order (the first ``limit`` of them)."""
+    database = make_engine(database_url)
+    try:
+        with read_session(database) as session:
+            ids = session.exec(
+                select(EstimateLine.id)
+                .where(EstimateLine.revision_id == revision_id)
+                .order_by(col(EstimateLine.id))
+                .limit(limit)
+            ).all()
+    finally:
+        database.dispose()
+    return [line_id for line_id in ids if line_id is not None]
 
 
 def edit_form_values(client: httpx.Client, line_id: int) -> dict[str, str]:

@@ -14,11 +14,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from sqlmodel import Session, col, select
 
-from app.db import make_engine
-from app.models import EstimateLine
-from tests.reliability.live import LiveServer, form_values, prepare_database
+from tests.reliability.live import LiveServer, form_values, line_ids, prepare_database
 from tests.reliability.workloads import LOCKED
 
 pytestmark = pytest.mark.sqlite_only
@@ -66,14 +63,7 @@ def _user_saves(
 def test_sqlite_writers_under_http_load_never_surface_a_locked_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bidwright.db'}"
     revision_id = prepare_database(url, users=USERS, lines=USERS)
-    database = make_engine(url)
-    with Session(database) as session:
-        line_ids = session.exec(
-            select(EstimateLine.id)
-            .where(EstimateLine.revision_id == revision_id)
-            .order_by(col(EstimateLine.id))
-        ).all()
-    database.dispose()
+    lines = line_ids(url, revision_id)
     server = LiveServer(url, tmp_path / "server.log")
     server.start()
     results: list[tuple[int, str]] = []
@@ -90,7 +80,7 @@ def test_sqlite_writers_under_http_load_never_surface_a_locked_database(tmp_path
         deadline = time.monotonic() + SECONDS
         users = [
             threading.Thread(
-                target=_user_saves, args=(client, csrf, line_ids[number], deadline, results)
+                target=_user_saves, args=(client, csrf, lines[number], deadline, results)
             )
             for number, (client, csrf) in enumerate(sessions)
         ]
