@@ -1,14 +1,14 @@
 """Cheap checks on an uploaded .docx template before any parser touches it.
 
-The same checks as ``app/services/upload_guard.py`` (which guards .xlsx imports), with a
-template's tighter limits: size first, then the zip's central directory (declared sizes,
-member count, ratio) without decompressing anything, then the parts a Word document must
-have; XML parts are streamed looking for DOCTYPE and entity declarations (billion laughs,
-external entities).
+The checks of ``app.zip_package``, as the .xlsx imports use them, with a template's
+tighter limits: size first, then the zip's central directory (declared sizes, member count,
+ratio) without decompressing anything, then the parts a Word document must have; XML parts
+are streamed looking for DOCTYPE and entity declarations (billion laughs, external
+entities).
 """
 
 from app.documents.errors import TemplateProblem, TemplateRejectedError
-from app.services.upload_guard import (
+from app.zip_package import (
     OLE2_MAGIC,
     PackageLimits,
     package_members,

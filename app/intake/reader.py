@@ -27,7 +27,7 @@ from python_calamine import (
 from app.intake import detect, validations
 from app.intake.safety import check_total_rows, check_upload, refuse
 from app.intake.types import CellRange, CellValue, ParsedWorkbook, SheetData, SheetInfo
-from app.services.upload_guard import DAMAGED
+from app.zip_package import DAMAGED
 
 _CSV_DELIMITERS = ",;\t|"
 

@@ -22,13 +22,8 @@ from pathlib import PurePath
 from app.errors import ImportRejectedError
 from app.intake.package import SheetPart, column_number, sheet_parts
 from app.intake.types import IntakeRefusedError, column_letters
-from app.services.upload_guard import (
-    CHUNK_BYTES,
-    DAMAGED,
-    OLE2_MAGIC,
-    check_xlsx_archive,
-    declares_entities,
-)
+from app.services.upload_guard import check_xlsx_archive
+from app.zip_package import CHUNK_BYTES, DAMAGED, OLE2_MAGIC, declares_entities
 
 ZIP_MAGIC = b"PK\x03\x04"
 # calamine keeps ~32 bytes per cell of the rectangle A1:<last value>; 8 M cells ≈ 256 MB.
