@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 import estimation as engine
 from app import charts, i18n
+from app.caching import BoundedCache
 from app.config import PROJECT_ROOT, get_settings
 from app.documents import context as ctx
 from app.documents.chinese_numerals import rmb_upper
@@ -54,7 +55,7 @@ from app.services.engine_input import _line_keys
 from app.services.intake import requirements_for_revision
 from app.services.revision_view import phase_label, unit_label
 from app.services.run_charts import _DRAWING, chart_png
-from app.services.run_view import load_result
+from app.services.run_view import load_result, run_identity
 from app.services.runs import get_run, money_text, value_at
 from app.vocabulary import Language, RunStatus, StatementKind, can_see_cost
 
@@ -482,23 +483,18 @@ def _schedule(sources: _Sources) -> list[tuple[str, float, float, float, float]]
 
 # --- Charts -------------------------------------------------------------------------------
 
-_CHART_CACHE: dict[tuple[int, str, str, Language], bytes] = {}
-_CHART_CACHE_SIZE = 64
+_CHART_CACHE: BoundedCache[tuple[object, ...], bytes] = BoundedCache(64)
 
 
 def _chart(sources: _Sources, name: str) -> bytes:
     """PNG charts are drawn once per run and language (a run never changes)."""
-    key = (sources.run.id or 0, sources.run.input_sha256, name, sources.language)
-    cached = _CHART_CACHE.get(key)
-    if cached is None:
+
+    def draw() -> bytes:
         if name == "gantt":
-            cached = _gantt_png(sources)
-        else:
-            cached = chart_png(sources.run, name, sources.language)
-        if len(_CHART_CACHE) >= _CHART_CACHE_SIZE:
-            _CHART_CACHE.pop(next(iter(_CHART_CACHE)))
-        _CHART_CACHE[key] = cached
-    return cached
+            return _gantt_png(sources)
+        return chart_png(sources.run, name, sources.language)
+
+    return _CHART_CACHE.get_or_compute((*run_identity(sources.run), name, sources.language), draw)
 
 
 def _gantt_png(sources: _Sources) -> bytes:

@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +24,7 @@ from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
 import estimation as engine
+from app.caching import BoundedCache
 from app.errors import ConcurrentEditError, FieldError, NotFoundError
 from app.models import (
     CLOSED_OUTCOMES,
@@ -410,23 +409,8 @@ def history_fingerprint(session: Session) -> tuple[Any, ...]:
     return (*projects, *tasks)
 
 
-_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_CACHE_SIZE = 16
-_CACHE_LOCK = threading.Lock()  # requests run in a thread pool
-
-
-def _cached(key: tuple[Any, ...], compute: Any) -> Any:
-    """Fits and backtests depend only on the history: computed once per fingerprint."""
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    value = compute()
-    with _CACHE_LOCK:
-        _CACHE[key] = value
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value
+# Fits and backtests depend only on the history: computed once per fingerprint.
+_CACHE: BoundedCache[tuple[Any, ...], Any] = BoundedCache(16)
 
 
 def fit_calibration(
@@ -450,7 +434,7 @@ def fit_calibration(
         except engine.EstimationInputError:
             return None
 
-    result: engine.Calibration | None = _cached(key, compute)
+    result: engine.Calibration | None = _CACHE.get_or_compute(key, compute)
     return result
 
 
@@ -477,7 +461,7 @@ def run_backtest(session: Session, grouping: engine.CalibrationGroupBy) -> engin
         except engine.EstimationInputError:
             return None
 
-    result: engine.Backtest | None = _cached(key, compute)
+    result: engine.Backtest | None = _CACHE.get_or_compute(key, compute)
     return result
 
 

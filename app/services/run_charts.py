@@ -11,9 +11,10 @@ import threading
 from matplotlib.figure import Figure
 
 from app import charts, svg_charts
+from app.caching import BoundedCache
 from app.errors import NotFoundError
 from app.models import SimulationRun
-from app.services.run_view import LEVELS, load_result, run_currency
+from app.services.run_view import LEVELS, load_result, run_currency, run_identity
 from app.vocabulary import Language, RunStatus
 
 CHART_NAMES = ("histogram-effort", "histogram-price", "s-curve-effort", "s-curve-price", "tornado")
@@ -85,25 +86,17 @@ def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
     return charts.figure(chart_data(run, name, language))
 
 
-_CACHE_SIZE = 256
 # matplotlib keeps global state (rcParams, font cache): draw one chart at a time.
 _DRAWING = threading.Lock()
-_SVG_CACHE: dict[tuple[int, str, str, str, Language], bytes] = {}
-_SVG_CACHE_LOCK = threading.Lock()  # page requests write it from several threads
+_SVG_CACHE: BoundedCache[tuple[object, ...], bytes] = BoundedCache(256)
 
 
 def chart_svg(run: SimulationRun, name: str, language: Language) -> bytes:
     """The page's chart, written directly as SVG (no matplotlib, so no drawing lock)."""
-    # Small columns only; a reused id (a deleted run) has another digest and finish time.
-    key = (run.id or 0, run.input_sha256, str(run.finished_at), name, language)
-    cached = _SVG_CACHE.get(key)
-    if cached is None:
-        cached = svg_charts.to_svg(chart_data(run, name, language))
-        with _SVG_CACHE_LOCK:
-            if len(_SVG_CACHE) >= _CACHE_SIZE:
-                _SVG_CACHE.pop(next(iter(_SVG_CACHE)))
-            _SVG_CACHE[key] = cached
-    return cached
+    return _SVG_CACHE.get_or_compute(
+        (*run_identity(run), name, language),
+        lambda: svg_charts.to_svg(chart_data(run, name, language)),
+    )
 
 
 def chart_png(run: SimulationRun, name: str, language: Language) -> bytes:

@@ -7,18 +7,15 @@ the run, the language and the role names (which an admin may edit): those make t
 read afresh on every request, so every server process computes the same lines.
 """
 
-import threading
-from collections import OrderedDict
-
 from sqlmodel import Session, col, select
 
+from app.caching import BoundedCache
 from app.models import Role, SimulationRun, User
 from app.services import documents
+from app.services.run_view import run_identity
 from app.vocabulary import Language, RunStatus, can_see_cost
 
-_QUOTES: OrderedDict[tuple[object, ...], documents.QuoteLinesView] = OrderedDict()
-_QUOTES_KEPT = 64
-_QUOTES_LOCK = threading.Lock()
+_QUOTES: BoundedCache[tuple[object, ...], documents.QuoteLinesView] = BoundedCache(64)
 
 
 def page_quote_lines(
@@ -33,21 +30,7 @@ def page_quote_lines(
             select(Role.code, Role.name_zh, Role.name_en).order_by(col(Role.sort_order))
         )
     )
-    key = (
-        run.id,
-        run.input_sha256,
-        str(run.finished_at),
-        language,
-        can_see_cost(user.role),
-        role_names,
+    key = (*run_identity(run), language, can_see_cost(user.role), role_names)
+    return _QUOTES.get_or_compute(
+        key, lambda: documents.quote_lines(session, run.id or 0, user=user, language=language)
     )
-    with _QUOTES_LOCK:
-        cached = _QUOTES.get(key)
-    if cached is not None:
-        return cached
-    lines = documents.quote_lines(session, run.id or 0, user=user, language=language)
-    with _QUOTES_LOCK:
-        _QUOTES[key] = lines
-        if len(_QUOTES) > _QUOTES_KEPT:
-            _QUOTES.popitem(last=False)
-    return lines

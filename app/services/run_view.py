@@ -4,7 +4,6 @@ Cost, margin and anything derived from cost rates is left out entirely for viewe
 not see cost (sales, bid): not hidden in the page, absent from the view-model.
 """
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 import estimation as engine
+from app.caching import BoundedCache
 from app.errors import NotFoundError
 from app.models import Estimate, EstimateRevision, Opportunity, SimulationRun
 from app.services.revision_view import phase_label
@@ -128,8 +128,14 @@ class RunView:
         return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED}
 
 
-_RESULTS: OrderedDict[tuple[int, str, str], engine.SimulationResult] = OrderedDict()
-_RESULTS_KEPT = 32
+_RESULTS: BoundedCache[tuple[object, ...], engine.SimulationResult | None] = BoundedCache(32)
+
+
+def run_identity(run: SimulationRun) -> tuple[object, ...]:
+    """A key for what is derived from a finished run, made of small columns only (reading
+    them never loads the large result or snapshot); a reused id (a deleted run) comes with
+    another digest and finish time."""
+    return (run.id or 0, run.input_sha256, str(run.finished_at))
 
 
 def run_currency(run: SimulationRun) -> str:
@@ -153,16 +159,10 @@ def _stored_result(run: SimulationRun) -> engine.SimulationResult | None:
     The key is made of small columns: a cache hit never reads the deferred ``result`` column,
     whose JSON decoding alone cost more than the rest of the results page.
     """
-    key = (run.id or 0, run.input_sha256, str(run.finished_at))
-    result = _RESULTS.get(key)
-    if result is None:
-        if run.result is None:
-            return None
-        result = engine.SimulationResult.from_dict(run.result)
-        _RESULTS[key] = result
-        if len(_RESULTS) > _RESULTS_KEPT:
-            _RESULTS.popitem(last=False)
-    return result
+    return _RESULTS.get_or_compute(
+        run_identity(run),
+        lambda: None if run.result is None else engine.SimulationResult.from_dict(run.result),
+    )
 
 
 @dataclass(frozen=True)
