@@ -8,8 +8,6 @@ language.
 
 import threading
 
-from matplotlib.figure import Figure
-
 from app import charts, svg_charts
 from app.caching import BoundedCache
 from app.errors import NotFoundError
@@ -80,10 +78,6 @@ def chart_data(run: SimulationRun, name: str, language: Language) -> charts.Char
         points=tuple(series.s_curve),
         markers=markers,
     )
-
-
-def chart_figure(run: SimulationRun, name: str, language: Language) -> Figure:
-    return charts.figure(chart_data(run, name, language))
 
 
 # matplotlib keeps global state (rcParams, font cache): draw one chart at a time.

@@ -161,41 +161,50 @@ def run_scenario(scenario: str, template: Template, workdir: Path, *, seed: int)
     return outcome
 
 
-def _kill_during_new_revision(
-    server: LiveServer, template: Template, chooser: random.Random
-) -> Outcome:
-    client, csrf = server.log_in("user0")
-    delay = chooser.uniform(0.0, 0.6)
-    thread = _in_background(
-        lambda: client.post(
-            f"/revisions/{template.revision_id}/new-revision", data={"csrf_token": csrf}
-        )
-    )
+def _kill_mid_request(
+    server: LiveServer, username: str, delay: float, request: Callable[..., object]
+) -> bool:
+    """Send ``request(client, csrf)`` in the background, SIGKILL the server ``delay``
+    seconds later; whether the request had finished by then."""
+    client, csrf = server.log_in(username)
+    thread = _in_background(lambda: request(client, csrf))
     time.sleep(delay)
     finished = not thread.is_alive()
     server.kill()
     thread.join(timeout=10)
     client.close()
+    return finished
+
+
+def _kill_during_new_revision(
+    server: LiveServer, template: Template, chooser: random.Random
+) -> Outcome:
+    delay = chooser.uniform(0.0, 0.6)
+    finished = _kill_mid_request(
+        server,
+        "user0",
+        delay,
+        lambda client, csrf: client.post(
+            f"/revisions/{template.revision_id}/new-revision", data={"csrf_token": csrf}
+        ),
+    )
     return Outcome("revision", delay, finished, "")
 
 
 def _kill_during_catalog_import(
     server: LiveServer, template: Template, chooser: random.Random
 ) -> Outcome:
-    client, csrf = server.log_in("admin0")
     delay = chooser.uniform(0.2, 4.0)
-    thread = _in_background(
-        lambda: client.post(
+    finished = _kill_mid_request(
+        server,
+        "admin0",
+        delay,
+        lambda client, csrf: client.post(
             "/catalogs/import",
             data={"csrf_token": csrf},
             files={"workbook": ("large.xlsx", template.catalog_workbook, XLSX)},
-        )
+        ),
     )
-    time.sleep(delay)
-    finished = not thread.is_alive()
-    server.kill()
-    thread.join(timeout=10)
-    client.close()
     return Outcome("catalog", delay, finished, "")
 
 
