@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -32,7 +32,20 @@ BEGIN_MODE_OPTION = "sqlite_begin_mode"
 def _json_text(value: Any) -> str:
     """JSON columns as strict JSON: NaN or infinity is an error here, not invalid JSON that
     PostgreSQL refuses later; Chinese stays readable and half the size."""
+    if type(value) is EncodedJSON:
+        return str(value)
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+class EncodedJSON(str):
+    """A JSON column's value encoded ahead of its write (``EncodedJSON.of(value)``), so that
+    a large value's encoding is not done while the transaction holds the write lock."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: Any) -> Self:
+        return cls(_json_text(value))
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:

@@ -30,7 +30,12 @@ from app.errors import BidwrightError
 from app.models import User
 from app.services.engine_input import RunInputError
 from app.services.estimates import get_revision
-from app.services.runs import INTERACTIVE_LIMIT, create_queued_run, execute_run
+from app.services.runs import (
+    INTERACTIVE_LIMIT,
+    create_queued_run,
+    execute_run,
+    run_interactive,
+)
 
 MAX_QUEUED_LONG_RUNS = 4
 INTERACTIVE_SLOTS = 4
@@ -72,13 +77,12 @@ def _create_and_execute_in_child(
     """
     database = _child_database(database_url)
     try:
-        queued = create_queued_run(
+        run_id = run_interactive(
             database, user_id=user_id, revision_id=revision_id, data_dir=Path(data_dir)
         )
     except RunInputError as refusal:
         return 0, str(refusal)
-    execute_run(database, queued.run_id, model=queued.model)
-    return queued.run_id, ""
+    return run_id, ""
 
 
 # Simulations yield the cores to page requests: a page costs milliseconds, a run hundreds.

@@ -4,11 +4,11 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import JSON, Column, Engine, Integer, MetaData, Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import begin_write, make_engine, write_session
+from app.db import EncodedJSON, begin_write, make_engine, write_session
 from app.models import Customer, Opportunity
 
 WRITERS = 8
@@ -102,3 +102,28 @@ def test_every_way_of_ending_a_write_transaction_frees_the_next_writer(
     with write_session(file_engine) as second:
         second.add(Customer(name="second"))
     assert time.monotonic() - started < 2
+
+
+def test_json_encoded_ahead_of_its_write_reads_back_as_the_value(engine: Engine) -> None:
+    value = {"名称": "登录", "p80": [1.5, 2, None], "nested": {"ok": True}}
+    probe = Table(
+        "json_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("value", JSON),
+    )
+    probe.create(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(probe.insert(), [{"id": 1, "value": EncodedJSON.of(value)}])
+            connection.execute(probe.insert(), [{"id": 2, "value": value}])
+        with engine.connect() as connection:
+            stored = connection.execute(select(probe.c.value).order_by(probe.c.id)).scalars()
+            assert list(stored) == [value, value]
+    finally:
+        probe.drop(engine)
+
+
+def test_json_encoded_ahead_is_as_strict_as_any_json_column() -> None:
+    with pytest.raises(ValueError, match="JSON compliant"):
+        EncodedJSON.of({"price": float("nan")})

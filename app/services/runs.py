@@ -18,7 +18,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 import estimation as engine
-from app.db import write_session
+from app.db import EncodedJSON, write_session
 from app.errors import NotFoundError
 from app.models import SimulationRun, User, utcnow
 from app.services.audit import record_event
@@ -53,6 +53,7 @@ class PreparedRun:
     iterations: int
     sampling: Sampling
     snapshot: dict[str, Any]
+    digest: str
     model: engine.EstimationModel
 
 
@@ -77,20 +78,26 @@ def prepare_run(session: Session, *, revision_id: int, data_dir: Path) -> Prepar
         iterations=revision.iterations,
         sampling=revision.sampling,
         snapshot=snapshot,
+        digest=snapshot_digest(snapshot),
         model=model_from_snapshot(snapshot),
     )
 
 
-def record_run(session: Session, *, user: User, prepared: PreparedRun) -> SimulationRun:
-    """Insert the queued run (and its audit event); the caller commits."""
+def record_run(
+    session: Session, *, user: User, prepared: PreparedRun, running: bool = False
+) -> SimulationRun:
+    """Insert the run (and its audit event), queued or, with ``running``, already started;
+    the caller commits."""
     run = SimulationRun(
         revision_id=prepared.revision_id,
+        status=RunStatus.RUNNING if running else RunStatus.QUEUED,
+        started_at=utcnow() if running else None,
         engine_version=engine.ENGINE_VERSION,
         seed=prepared.seed,
         iterations=prepared.iterations,
         sampling=prepared.sampling,
         input_snapshot=prepared.snapshot,
-        input_sha256=snapshot_digest(prepared.snapshot),
+        input_sha256=prepared.digest,
         requested_by_id=user.id,
     )
     session.add(run)
@@ -117,20 +124,40 @@ def create_run(session: Session, *, user: User, revision_id: int, data_dir: Path
 def create_queued_run(
     database: Engine, *, user_id: int, revision_id: int, data_dir: Path
 ) -> PreparedQueuedRun:
-    """Snapshot the revision (a read), then insert the run in a short write of its own.
-
-    Nothing waits while holding the database's write lock, and a read is never upgraded to
-    a write (on SQLite that can fail at once). The run's id is read before the commit:
-    touching the run afterwards would open a read transaction for nothing.
-    """
+    """Snapshot the revision (a read), then insert the run in a short write of its own."""
     with Session(database) as session:
         prepared = prepare_run(session, revision_id=revision_id, data_dir=data_dir)
+    return PreparedQueuedRun(
+        run_id=_insert_run(database, user_id=user_id, prepared=prepared), model=prepared.model
+    )
+
+
+def _insert_run(
+    database: Engine, *, user_id: int, prepared: PreparedRun, running: bool = False
+) -> int:
+    """Nothing waits while holding the database's write lock (the snapshot and its digest
+    are ready), and a read is never upgraded to a write (on SQLite that can fail at once).
+    The run's id is read before the commit: touching the run afterwards would open a read
+    transaction for nothing."""
     with write_session(database) as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError(f"user {user_id} does not exist")
-        run_id = record_run(session, user=user, prepared=prepared).id or 0
-    return PreparedQueuedRun(run_id=run_id, model=prepared.model)
+        return record_run(session, user=user, prepared=prepared, running=running).id or 0
+
+
+def run_interactive(database: Engine, *, user_id: int, revision_id: int, data_dir: Path) -> int:
+    """Snapshot, record, simulate and store a run of interactive size; return its id.
+
+    The run is recorded as already running: it starts at once, in this process, so a
+    queued state would only cost one more write transaction.
+    """
+    with Session(database) as session:
+        prepared = prepare_run(session, revision_id=revision_id, data_dir=data_dir)
+    run_id = _insert_run(database, user_id=user_id, prepared=prepared, running=True)
+    draws = (prepared.iterations, prepared.seed, prepared.sampling)
+    _simulate(database, run_id, prepared.model, draws, snapshot=prepared.snapshot)
+    return run_id
 
 
 def is_interactive(run: SimulationRun) -> bool:
@@ -161,18 +188,11 @@ def _progress_recorder(
     return record
 
 
-def execute_run(
-    database: Engine,
-    run_id: int,
-    *,
-    report_progress: bool = False,
-    model: engine.EstimationModel | None = None,
-) -> None:
+def execute_run(database: Engine, run_id: int, *, report_progress: bool = False) -> None:
     """Run the engine for a queued run from its stored snapshot; never raises.
 
     With ``report_progress`` the fraction done is stored as the engine goes (background
-    runs, whose page polls it). ``model`` is the snapshot's model when the caller has just
-    built it from that snapshot (validating it twice costs a 200-line run ~15 ms).
+    runs, whose page polls it).
     """
     with write_session(database) as session:
         run = session.get(SimulationRun, run_id)
@@ -180,15 +200,30 @@ def execute_run(
             return
         run.status = RunStatus.RUNNING
         run.started_at = utcnow()
-        snapshot, iterations, seed, sampling = (
-            run.input_snapshot,
-            run.iterations,
-            run.seed,
-            run.sampling,
-        )
+        snapshot, draws = run.input_snapshot, (run.iterations, run.seed, run.sampling)
+    try:
+        model = model_from_snapshot(snapshot)
+    except engine.EstimationInputError as error:
+        _finish(database, run_id, error=str(error))
+        return
+    _simulate(database, run_id, model, draws, snapshot=snapshot, report_progress=report_progress)
+
+
+def _simulate(
+    database: Engine,
+    run_id: int,
+    model: engine.EstimationModel,
+    draws: tuple[int, int, Sampling],
+    *,
+    snapshot: dict[str, Any],
+    report_progress: bool = False,
+) -> None:
+    """Simulate a running run's model (``draws``: iterations, seed and sampling) and store
+    the outcome; never raises."""
+    iterations, seed, sampling = draws
     try:
         result = engine.simulate(
-            model if model is not None else model_from_snapshot(snapshot),
+            model,
             iterations=iterations,
             seed=seed,
             sampling=sampling.value,
@@ -224,23 +259,31 @@ def _finish(
     calibration_note: dict[str, Any] | None = None,
     error: str = "",
 ) -> None:
+    """Store a running run's outcome in one UPDATE. Everything is encoded first: the
+    database's write lock is held for the statement alone, not for the ~20 ms of encoding
+    a 200-line result (other processes' writers wait on that lock)."""
+    outcome: dict[str, Any]
+    if result is None:
+        outcome = {"status": RunStatus.FAILED, "error": error}
+    else:
+        outcome = {
+            "status": RunStatus.SUCCEEDED,
+            "result": EncodedJSON.of(result.to_dict()),
+            "summary": summarize(
+                result,
+                currency=currency,
+                price_basis=price_basis,
+                calibration_note=calibration_note,
+            ),
+        }
     with write_session(database) as session:
-        run = session.get(SimulationRun, run_id)
-        if run is None or run.status != RunStatus.RUNNING:
-            return  # marked interrupted meanwhile (server restarted): that verdict stands
-        run.finished_at = utcnow()
-        run.progress = 1.0
-        if result is None:
-            run.status, run.error = RunStatus.FAILED, error
-            return
-        run.result = result.to_dict()  # the column's JSON type serialises it, once
-        run.summary = summarize(
-            result,
-            currency=currency,
-            price_basis=price_basis,
-            calibration_note=calibration_note,
+        # A run marked interrupted meanwhile (server restarted) keeps that verdict.
+        session.execute(
+            update(SimulationRun)
+            .where(col(SimulationRun.id) == run_id)
+            .where(col(SimulationRun.status) == RunStatus.RUNNING)
+            .values(finished_at=utcnow(), progress=1.0, **outcome)
         )
-        run.status = RunStatus.SUCCEEDED
 
 
 def summarize(
