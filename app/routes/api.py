@@ -17,7 +17,7 @@ from app.api_schemas import (
     RevisionPublic,
     RunPublic,
 )
-from app.deps import SessionDep
+from app.deps import SessionDep, session_reads_only
 from app.errors import FieldError
 from app.models import Estimate, EstimateLine, SimulationRun, User
 from app.security import ForbiddenError, LoginRequiredError, OptionalUser, user_sees_cost
@@ -169,6 +169,7 @@ def update_line(line_id: RowId, body: LineUpdate, session: SessionDep, user: Api
 
 
 @router.post("/revisions/{revision_id}/runs", response_model=RunPublic, status_code=201)
+@session_reads_only
 def start_run(request: Request, revision_id: RowId, session: SessionDep, user: ApiUser) -> Any:
     run_id = launch_run(
         session, user=_editor(user), revision_id=revision_id, database=request.app.state.database

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.config import get_settings
-from app.deps import SessionDep
+from app.deps import SessionDep, session_reads_only
 from app.models import User
 from app.routes.estimates import revision_page
 from app.security import CurrentUser, csrf_protect, require, user_sees_cost
@@ -27,6 +27,7 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'se
 
 
 @router.post("/revisions/{revision_id}/runs")
+@session_reads_only
 def start_run(request: Request, session: SessionDep, user: Editor, revision_id: int) -> Response:
     try:
         run_id = launch_run(

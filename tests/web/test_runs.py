@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import undefer
 from sqlmodel import Session, col, select
 
-from app import worker
+from app import db, worker
 from app.models import EstimateLine, EstimateRevision, SimulationRun
 from app.services.revision_view import RUNS_SHOWN
 from app.vocabulary import AccessRole, RunStatus
@@ -192,6 +192,23 @@ def test_interactive_runs_beyond_the_free_slots_are_refused_not_queued_forever(
     assert response.headers["retry-after"] == "5"
     with Session(seeded) as session:
         assert session.exec(select(SimulationRun)).all() == []
+
+
+@pytest.mark.sqlite_only
+def test_starting_a_run_waits_for_no_other_writer_of_the_server_process(
+    open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run process writes the run; the request's own session only reads, so a long
+    write elsewhere in this server process (here: the write gate held) delays nothing."""
+    presales = open_as(AccessRole.PRESALES)
+    revision_id = _revision(seeded).id
+    monkeypatch.setattr(db, "WRITE_GATE_TIMEOUT_SECONDS", 0.5)
+    assert db._sqlite_write_gate.acquire(timeout=5)
+    try:
+        run_id = _run(presales, revision_id)
+    finally:
+        db._sqlite_write_gate.release()
+    assert _stored(seeded, run_id).status == RunStatus.SUCCEEDED
 
 
 def test_the_revision_page_lists_the_latest_runs_and_says_how_many_there_are(
