@@ -55,7 +55,7 @@ from app.services.engine_input import _line_keys
 from app.services.intake import requirements_for_revision
 from app.services.revision_view import phase_label, unit_label
 from app.services.run_charts import _DRAWING, chart_png
-from app.services.run_view import load_result, run_identity
+from app.services.run_view import run_identity, run_snapshot, stored_result
 from app.services.runs import get_run, money_text, value_at
 from app.vocabulary import Language, RunStatus, StatementKind, can_see_cost
 
@@ -139,7 +139,7 @@ class _Sources:
 
     @property
     def snapshot(self) -> dict[str, Any]:
-        return self.run.input_snapshot
+        return run_snapshot(self.run)
 
     @property
     def currency(self) -> str:
@@ -164,7 +164,8 @@ class _Sources:
 
 def _sources(session: Session, run_id: int, *, user: User, language: Language) -> _Sources:
     run = get_run(session, run_id)
-    if run.status != RunStatus.SUCCEEDED or run.result is None:
+    result = stored_result(run) if run.status == RunStatus.SUCCEEDED else None
+    if result is None:
         raise NotFoundError(f"run {run_id} has no results to put in a document")
     revision = session.get(EstimateRevision, run.revision_id)
     if revision is None:
@@ -172,7 +173,7 @@ def _sources(session: Session, run_id: int, *, user: User, language: Language) -
     return _Sources(
         run=run,
         revision=revision,
-        result=load_result(run),
+        result=result,
         roles=roles_by_code(session),
         language=language,
         sees_cost=can_see_cost(user.role),
@@ -658,7 +659,7 @@ def proposal_context(sources: _Sources, options: QuoteOptions) -> ctx.ProposalCo
             tornado=ctx.ChartImage(png=_chart(sources, "tornado")),
             gantt=ctx.ChartImage(png=_chart(sources, "gantt")),
         ),
-        start_date=day(revision.start_date) if run.input_snapshot.get("start_date") else "",
+        start_date=day(revision.start_date) if sources.snapshot.get("start_date") else "",
         delivery_p50=day(delivery["P50"]) if "P50" in delivery else "",
         delivery_p80=day(delivery["P80"]) if "P80" in delivery else "",
         schedule=[

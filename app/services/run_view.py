@@ -129,6 +129,7 @@ class RunView:
 
 
 _RESULTS: BoundedCache[tuple[object, ...], engine.SimulationResult | None] = BoundedCache(32)
+_SNAPSHOTS: BoundedCache[tuple[object, ...], dict[str, Any]] = BoundedCache(32)
 
 
 def run_identity(run: SimulationRun) -> tuple[object, ...]:
@@ -147,13 +148,13 @@ def run_currency(run: SimulationRun) -> str:
 
 def load_result(run: SimulationRun) -> engine.SimulationResult:
     """The run's decoded result; finished runs never change, so it is decoded once."""
-    result = _stored_result(run)
+    result = stored_result(run)
     if result is None:
         raise NotFoundError(f"run {run.id} has no stored result")
     return result
 
 
-def _stored_result(run: SimulationRun) -> engine.SimulationResult | None:
+def stored_result(run: SimulationRun) -> engine.SimulationResult | None:
     """The decoded result, or None when the run stored none.
 
     The key is made of small columns: a cache hit never reads the deferred ``result`` column,
@@ -163,6 +164,13 @@ def _stored_result(run: SimulationRun) -> engine.SimulationResult | None:
         run_identity(run),
         lambda: None if run.result is None else engine.SimulationResult.from_dict(run.result),
     )
+
+
+def run_snapshot(run: SimulationRun) -> dict[str, Any]:
+    """The run's input snapshot, decoded once per finished run; shared, so read-only."""
+    if not run.finished_at:
+        return run.input_snapshot
+    return _SNAPSHOTS.get_or_compute(run_identity(run), lambda: run.input_snapshot)
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,7 @@ def run_view(
         sees_cost=sees_cost,
         progress=run.progress,
     )
-    result = _stored_result(run) if run.status == RunStatus.SUCCEEDED else None
+    result = stored_result(run) if run.status == RunStatus.SUCCEEDED else None
     if result is not None:
         recorded = str((run.summary or {}).get("price_basis", "raw"))
         calibrated = result.calibrated is not None and (basis or recorded) == "calibrated"

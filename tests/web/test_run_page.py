@@ -87,3 +87,21 @@ def test_sales_and_presales_share_no_cost_through_the_cached_results(
     assert 'data-series="cost"' not in sales_page
     assert 'data-series="margin"' not in sales_page
     assert _quote_section(sales_page) == _quote_section(presales_page)
+
+
+def test_a_second_download_reads_neither_the_stored_result_nor_the_snapshot(
+    open_as: Open, seeded: Engine
+) -> None:
+    """Documents are built from the same per-run decoded result and snapshot as the page."""
+    presales = open_as(AccessRole.PRESALES)
+    run_id = _run(presales, seeded)
+    for document in ("proposal.docx", "quote.xlsx"):
+        first = presales.get(f"/runs/{run_id}/{document}")
+        assert first.status_code == 200, first.text
+        with _statements(seeded) as statements:
+            second = presales.get(f"/runs/{run_id}/{document}")
+        assert second.status_code == 200
+        assert statements, "the listener saw no query at all"
+        for statement in statements:
+            assert "simulation_run.result" not in statement, (document, statement)
+            assert "simulation_run.input_snapshot" not in statement, (document, statement)
