@@ -215,3 +215,39 @@ def test_a_requirement_list_fills_the_understanding_and_the_compliance_matrix() 
         "1", "3.1", "要求 1 & <b>", "满足", "无偏离", "",
     ]  # fmt: skip
     assert "我方对本项目 2 项需求的理解与响应如下：" in _all_text(document)
+
+
+def _paragraph_template(*paragraphs: str) -> bytes:
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_template_compiled_once_renders_each_context_of_its_own() -> None:
+    template = _paragraph_template("客户：{{ customer }}")
+    stamp = datetime(2026, 1, 1)
+    first = render_proposal(template, _minimal_context(customer="甲公司"), stamp=stamp)
+    second = render_proposal(template, _minimal_context(customer="乙 & <丙>"), stamp=stamp)
+    assert "客户：甲公司" in _all_text(_open(first))
+    assert "客户：乙 & <丙>" in _all_text(_open(second))
+
+
+def test_an_edited_template_renders_its_new_text_not_the_compiled_old_one() -> None:
+    stamp = datetime(2026, 1, 1)
+    render_proposal(_paragraph_template("旧：{{ project }}"), _minimal_context(), stamp=stamp)
+    edited = render_proposal(
+        _paragraph_template("新：{{ project }}"), _minimal_context(project="P"), stamp=stamp
+    )
+    text = _all_text(_open(edited))
+    assert "新：P" in text
+    assert "旧" not in text
+
+
+def test_the_sandbox_still_refuses_a_template_it_has_compiled_before() -> None:
+    template = _paragraph_template("{{ project.__class__.__mro__ }}")
+    for _ in range(2):
+        with pytest.raises(DocumentError, match="Python internals"):
+            render_proposal(template, _minimal_context(), stamp=datetime(2026, 1, 1))
