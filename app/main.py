@@ -1,6 +1,5 @@
 """FastAPI application factory."""
 
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from app import __version__
+from app.collector import settle_long_lived_objects
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import BidwrightError
@@ -47,11 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         start_interactive_worker()
     else:
         mark_interrupted_runs(app.state.database)
-    # Everything alive now (modules, templates, mappers) lives as long as the process:
-    # moving it out of the collector's generations stops every request that allocates
-    # a few thousand objects from paying for rescanning it (half of a 200-line page).
-    gc.collect()
-    gc.freeze()
+    settle_long_lived_objects()
     yield
     app.state.database.dispose()
 

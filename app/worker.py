@@ -12,7 +12,7 @@ Per server process, at most ``INTERACTIVE_SLOTS`` interactive runs may be in fli
 """
 
 import atexit
-import gc
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.collector import settle_long_lived_objects
 from app.config import get_settings
 from app.db import make_engine
 from app.errors import BidwrightError
@@ -91,11 +92,28 @@ RUN_NICENESS = {"interactive": 5, "long": 10}
 
 def _prepare_child(niceness: int, server: int) -> None:
     """Lower the child's CPU priority, leave the modules it imported out of the collector's
-    scans (see app.main), and exit when the server process ``server`` dies."""
-    os.nice(niceness)
-    gc.collect()
-    gc.freeze()
+    scans (see app.collector), and exit when the server process ``server`` dies."""
+    lower_priority(niceness)
+    settle_long_lived_objects()
     exit_with_parent(server)
+
+
+def lower_priority(niceness: int) -> None:
+    """Add ``niceness`` to every thread of this process.
+
+    On Linux a nice value belongs to a thread: ``os.nice`` lowered only the main thread,
+    and the BLAS threads numpy starts on import went on competing with page requests at
+    full priority.
+    """
+    target = os.nice(niceness)
+    try:
+        threads = [int(name) for name in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: the process-wide meaning of nice applies
+        return
+    for thread in threads:
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            if os.getpriority(os.PRIO_PROCESS, thread) < target:
+                os.setpriority(os.PRIO_PROCESS, thread, target)
 
 
 PARENT_CHECK_SECONDS = 0.5
