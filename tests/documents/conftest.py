@@ -4,11 +4,13 @@ The customer's name carries ``&`` and ``<`` (escaping) and the contact a formula
 (``=HYPERLINK``), so every document test also checks that user text stays text.
 """
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from docx import Document
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -108,3 +110,15 @@ def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     get_settings.cache_clear()
     yield tmp_path / "templates"
     get_settings.cache_clear()
+
+
+def template_with(*paragraphs: str, footer: str = "") -> bytes:
+    """A .docx proposal template: one paragraph per text, and an optional footer."""
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if footer:
+        document.sections[0].footer.paragraphs[0].text = footer
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -16,7 +16,7 @@ from app.documents.errors import DocumentError
 from app.documents.proposal import render_proposal
 from app.services.documents import TEMPLATE_DIR
 from app.vocabulary import AccessRole, Language
-from tests.documents.conftest import CUSTOMER, Build, StoredRun
+from tests.documents.conftest import CUSTOMER, Build, StoredRun, template_with
 
 ZH_SECTIONS = [
     "1 项目概述",
@@ -217,17 +217,8 @@ def test_a_requirement_list_fills_the_understanding_and_the_compliance_matrix() 
     assert "我方对本项目 2 项需求的理解与响应如下：" in _all_text(document)
 
 
-def _paragraph_template(*paragraphs: str) -> bytes:
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_template_compiled_once_renders_each_context_of_its_own() -> None:
-    template = _paragraph_template("客户：{{ customer }}")
+    template = template_with("客户：{{ customer }}")
     stamp = datetime(2026, 1, 1)
     first = render_proposal(template, _minimal_context(customer="甲公司"), stamp=stamp)
     second = render_proposal(template, _minimal_context(customer="乙 & <丙>"), stamp=stamp)
@@ -237,9 +228,9 @@ def test_a_template_compiled_once_renders_each_context_of_its_own() -> None:
 
 def test_an_edited_template_renders_its_new_text_not_the_compiled_old_one() -> None:
     stamp = datetime(2026, 1, 1)
-    render_proposal(_paragraph_template("旧：{{ project }}"), _minimal_context(), stamp=stamp)
+    render_proposal(template_with("旧：{{ project }}"), _minimal_context(), stamp=stamp)
     edited = render_proposal(
-        _paragraph_template("新：{{ project }}"), _minimal_context(project="P"), stamp=stamp
+        template_with("新：{{ project }}"), _minimal_context(project="P"), stamp=stamp
     )
     text = _all_text(_open(edited))
     assert "新：P" in text
@@ -247,7 +238,7 @@ def test_an_edited_template_renders_its_new_text_not_the_compiled_old_one() -> N
 
 
 def test_the_sandbox_still_refuses_a_template_it_has_compiled_before() -> None:
-    template = _paragraph_template("{{ project.__class__.__mro__ }}")
+    template = template_with("{{ project.__class__.__mro__ }}")
     for _ in range(2):
         with pytest.raises(DocumentError, match="Python internals"):
             render_proposal(template, _minimal_context(), stamp=datetime(2026, 1, 1))

@@ -12,21 +12,10 @@ from app.documents.errors import DocumentError, TemplateRejectedError
 from app.documents.proposal import RenderLimits, check_template, render_user_proposal
 from app.documents.upload_checks import check_docx_archive
 from app.services.documents import TEMPLATE_DIR
-from tests.documents.conftest import CUSTOMER
+from tests.documents.conftest import CUSTOMER, template_with
 from tests.documents.test_proposal import _minimal_context
 
 STAMP = datetime(2026, 1, 1)
-
-
-def template_with(*paragraphs: str, footer: str = "") -> bytes:
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    if footer:
-        document.sections[0].footer.paragraphs[0].text = footer
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def _kinds(report) -> list[str]:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.models import EstimateRevision, SimulationRun
 from app.vocabulary import AccessRole
+from tests.documents.conftest import template_with
 from tests.web.conftest import Browser
 
 Open = Callable[[AccessRole], Browser]
@@ -136,15 +137,6 @@ def test_downloads_need_a_login(seeded: Engine) -> None:
     assert response.headers["location"].startswith("/login")
 
 
-def _template(*paragraphs: str) -> bytes:
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def template_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("BIDWRIGHT_TEMPLATE_DIR", str(tmp_path / "templates"))
@@ -164,7 +156,7 @@ def test_presales_upload_a_template_and_use_it(
     browser = open_as(AccessRole.PRESALES)
     assert browser.get("/proposal-templates").status_code == 200
     response = _upload(
-        browser, _template("客户：{{ customer }}", "报价：{{ price_at_confidence }}")
+        browser, template_with("客户：{{ customer }}", "报价：{{ price_at_confidence }}")
     )
     assert response.status_code == 200, response.text
     assert "品牌模板.docx" in response.text
@@ -183,13 +175,15 @@ def test_a_broken_template_is_refused_with_its_report_as_page_and_fragment(
     open_as: Open, seeded: Engine, template_dir: Path
 ) -> None:
     browser = open_as(AccessRole.ADMIN)
-    broken = _template("{{ customer }}", "{% for r in risks %}{{ r.title }}", "｛｛ project ｝｝")
+    broken = template_with(
+        "{{ customer }}", "{% for r in risks %}{{ r.title }}", "｛｛ project ｝｝"
+    )
     page = _upload(browser, broken)
     assert page.status_code == 422
     assert "paragraph 2" in page.text
     assert 'data-kind="syntax"' in page.text
     assert "<html" in page.text
-    fragment = _upload(browser, _template("{{ nonsense }}"), htmx=True)
+    fragment = _upload(browser, template_with("{{ nonsense }}"), htmx=True)
     assert fragment.status_code == 422
     assert "<html" not in fragment.text
     assert "nonsense is not provided" in fragment.text
@@ -208,7 +202,7 @@ def test_sales_and_bid_cannot_manage_templates(
     for role in (AccessRole.SALES, AccessRole.BID):
         browser = open_as(role)
         assert browser.get("/proposal-templates").status_code == 403
-        assert _upload(browser, _template("{{ customer }}")).status_code == 403
+        assert _upload(browser, template_with("{{ customer }}")).status_code == 403
     assert not template_dir.exists()
 
 
@@ -216,7 +210,7 @@ def test_uploads_need_the_csrf_token(open_as: Open, seeded: Engine, template_dir
     browser = open_as(AccessRole.PRESALES)
     response = browser.client.post(
         "/proposal-templates",
-        files={"template": ("t.docx", _template("x"), DOCX)},
+        files={"template": ("t.docx", template_with("x"), DOCX)},
         follow_redirects=False,
     )
     assert response.status_code == 403
