@@ -10,8 +10,8 @@ Phases, each against the same server on a temporary SQLite database (200-line es
    minute's (flat memory), and 0 errors.
 2. 30 users for ``SHORT_SECONDS`` (60 s): < 1% failures, p95 < 300 ms.
 3. 8 simultaneous 100,000-iteration runs plus 12 users viewing pages: page p99 < 250 ms;
-   the runs beyond the server's slots are refused at once with 429/503 and a
-   ``Retry-After`` hint; none times out.
+   runs the server does not admit (beyond its slots and waiting line) are refused with
+   429/503 and a ``Retry-After`` hint; none times out.
 
 Baseline in the same run: one user, one request at a time (``bench_web``'s baseline).
 Run ``.venv/bin/python benchmarks/bench_load.py`` (``make bench``) on a quiet machine;

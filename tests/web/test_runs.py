@@ -194,6 +194,25 @@ def test_interactive_runs_beyond_the_free_slots_are_refused_not_queued_forever(
         assert session.exec(select(SimulationRun)).all() == []
 
 
+def test_when_the_waiting_line_is_full_a_run_is_refused_at_once(
+    open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "INTERACTIVE_WAIT_SECONDS", 60.0)
+    admitted = worker.INTERACTIVE_SLOTS + worker.INTERACTIVE_WAITING
+    taken = [worker._admitted.acquire(timeout=1) for _ in range(admitted)]
+    started = time.monotonic()
+    try:
+        response = open_as(AccessRole.PRESALES).post(f"/revisions/{_revision(seeded).id}/runs")
+    finally:
+        for _ in taken:
+            worker._admitted.release()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert time.monotonic() - started < 30, "refused without waiting for a slot"
+    with Session(seeded) as session:
+        assert session.exec(select(SimulationRun)).all() == []
+
+
 @pytest.mark.sqlite_only
 def test_starting_a_run_waits_for_no_other_writer_of_the_server_process(
     open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
