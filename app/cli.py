@@ -47,6 +47,13 @@ class NoDelayConfig(uvicorn.Config):
         return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
+# Idle keep-alive connections stay open longer than clients and proxies keep theirs (5 s in
+# httpx, 60 s behind a typical load balancer): at uvicorn's default of 5 s, a request sent
+# on a connection the server was closing at that moment got "connection reset by peer"
+# (seen once in bench_load's 30-user phase).
+KEEP_ALIVE_SECONDS = 65
+
+
 def run_server(config: uvicorn.Config) -> None:
     """What ``uvicorn.run`` does for an import-string app, with ``config``'s socket."""
     if config.workers > 1:
@@ -82,6 +89,7 @@ def serve(
             port=port or settings.port,
             workers=processes,
             proxy_headers=True,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             access_log=False,  # the app logs every request itself, as JSON with its request id
         )
     )

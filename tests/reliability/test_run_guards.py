@@ -86,6 +86,7 @@ def test_serve_with_one_process_runs_the_app_itself(
     result = CliRunner().invoke(cli_module.cli, ["serve", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert started[0].app == "app.main:create_app"
+    assert started[0].timeout_keep_alive == cli_module.KEEP_ALIVE_SECONDS
     assert SUPERVISOR_PID not in os.environ
 
 
