@@ -1,6 +1,7 @@
 """Running an estimate, reading results and charts, comparing revisions, per role."""
 
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -178,39 +179,39 @@ def test_excess_long_runs_are_refused_with_a_retry_hint(
         assert session.exec(select(SimulationRun)).all() == []
 
 
+def _refused_while_held(
+    browser: Browser, engine: Engine, semaphore: threading.BoundedSemaphore, permits: int
+) -> None:
+    """Start a run while ``permits`` of ``semaphore`` are taken: refused, nothing stored."""
+    taken = [semaphore.acquire(timeout=1) for _ in range(permits)]
+    try:
+        response = browser.post(f"/revisions/{_revision(engine).id}/runs")
+    finally:
+        for _ in taken:
+            semaphore.release()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    with Session(engine) as session:
+        assert session.exec(select(SimulationRun)).all() == []
+
+
 def test_interactive_runs_beyond_the_free_slots_are_refused_not_queued_forever(
     open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(worker, "INTERACTIVE_WAIT_SECONDS", 0.1)
-    taken = [worker._interactive.acquire(timeout=1) for _ in range(worker.INTERACTIVE_SLOTS)]
-    try:
-        response = open_as(AccessRole.PRESALES).post(f"/revisions/{_revision(seeded).id}/runs")
-    finally:
-        for _ in taken:
-            worker._interactive.release()
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "5"
-    with Session(seeded) as session:
-        assert session.exec(select(SimulationRun)).all() == []
+    presales = open_as(AccessRole.PRESALES)
+    _refused_while_held(presales, seeded, worker._interactive, worker.INTERACTIVE_SLOTS)
 
 
 def test_when_the_waiting_line_is_full_a_run_is_refused_at_once(
     open_as: Open, seeded: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(worker, "INTERACTIVE_WAIT_SECONDS", 60.0)
-    admitted = worker.INTERACTIVE_SLOTS + worker.INTERACTIVE_WAITING
-    taken = [worker._admitted.acquire(timeout=1) for _ in range(admitted)]
+    presales = open_as(AccessRole.PRESALES)
     started = time.monotonic()
-    try:
-        response = open_as(AccessRole.PRESALES).post(f"/revisions/{_revision(seeded).id}/runs")
-    finally:
-        for _ in taken:
-            worker._admitted.release()
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "5"
+    admitted = worker.INTERACTIVE_SLOTS + worker.INTERACTIVE_WAITING
+    _refused_while_held(presales, seeded, worker._admitted, admitted)
     assert time.monotonic() - started < 30, "refused without waiting for a slot"
-    with Session(seeded) as session:
-        assert session.exec(select(SimulationRun)).all() == []
 
 
 @pytest.mark.sqlite_only
