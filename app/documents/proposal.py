@@ -50,10 +50,6 @@ class RenderLimits:
     max_field_chars: int = MAX_FIELD_CHARS
 
 
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True)
-
-
 class _CompilingOnce(SandboxedEnvironment):
     """The sandbox, compiling each distinct template source once.
 
@@ -346,7 +342,7 @@ def check_template(data: bytes, *, max_bytes: int = 10 * 1024 * 1024) -> Templat
         normalized = _DOCXTPL_VAR.sub("{{ ", _DOCXTPL_TAG.sub("{% ", text))
         lines.append(normalized.translate(_SMART_QUOTES))
     try:
-        tree = _environment().parse("\n".join(lines))
+        tree = _SANDBOX.parse("\n".join(lines))
     except TemplateSyntaxError as error:
         index = min(max((error.lineno or 1) - 1, 0), len(located) - 1) if located else 0
         location, text = located[index] if located else ("document", "")

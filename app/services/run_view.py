@@ -143,7 +143,7 @@ def run_currency(run: SimulationRun) -> str:
     """From the small summary when there is one (the snapshot is large and loads lazily)."""
     if run.summary and run.summary.get("currency"):
         return str(run.summary["currency"])
-    return str(run.input_snapshot.get("currency", "CNY"))
+    return str(run_snapshot(run).get("currency", "CNY"))
 
 
 def load_result(run: SimulationRun) -> engine.SimulationResult:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from app.db import write_session
 from app.main import create_app
+from app.models import EstimateRevision
 from app.services import accounts
 from app.vocabulary import AccessRole
 
@@ -90,3 +92,15 @@ def open_as(seeded: Engine) -> Iterator[Callable[[AccessRole], Browser]]:
     yield open_as
     for client in clients:
         client.__exit__(None, None, None)
+
+
+def run_first_revision(browser: Browser, engine: Engine) -> int:
+    """Start a run of the seeded estimate's first revision; the new run's id."""
+    with Session(engine) as session:
+        revision = session.exec(select(EstimateRevision).order_by(col(EstimateRevision.id))).first()
+        assert revision is not None
+    response = browser.post(f"/revisions/{revision.id}/runs")
+    assert response.status_code == 303, response.text
+    match = re.fullmatch(r"/runs/(\d+)", response.headers["location"])
+    assert match is not None
+    return int(match.group(1))

@@ -1,6 +1,5 @@
 """The results page's per-run caches: fast on a second view, never stale."""
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -8,22 +7,11 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app.db import write_session
-from app.models import EstimateRevision, Role
+from app.models import Role
 from app.vocabulary import AccessRole
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, run_first_revision
 
 Open = Callable[[AccessRole], Browser]
-
-
-def _run(browser: Browser, engine: Engine) -> int:
-    with Session(engine) as session:
-        revision = session.exec(select(EstimateRevision)).first()
-        assert revision is not None
-    response = browser.post(f"/revisions/{revision.id}/runs")
-    assert response.status_code == 303, response.text
-    match = re.fullmatch(r"/runs/(\d+)", response.headers["location"])
-    assert match is not None
-    return int(match.group(1))
 
 
 @contextmanager
@@ -49,7 +37,7 @@ def test_a_second_view_of_the_results_reads_neither_the_stored_result_nor_the_sn
     open_as: Open, seeded: Engine
 ) -> None:
     presales = open_as(AccessRole.PRESALES)
-    run_id = _run(presales, seeded)
+    run_id = run_first_revision(presales, seeded)
     first = presales.get(f"/runs/{run_id}").text
     with _statements(seeded) as statements:
         second = presales.get(f"/runs/{run_id}").text
@@ -64,7 +52,7 @@ def test_a_role_renamed_after_the_run_shows_its_new_name_in_the_quote_lines(
     open_as: Open, seeded: Engine
 ) -> None:
     presales = open_as(AccessRole.PRESALES)
-    run_id = _run(presales, seeded)
+    run_id = run_first_revision(presales, seeded)
     with Session(seeded) as session:
         role = session.exec(select(Role).where(Role.code == "BE")).one()
         old_name = role.name_zh
@@ -80,7 +68,7 @@ def test_a_role_renamed_after_the_run_shows_its_new_name_in_the_quote_lines(
 def test_sales_and_presales_share_no_cost_through_the_cached_results(
     open_as: Open, seeded: Engine
 ) -> None:
-    run_id = _run(open_as(AccessRole.PRESALES), seeded)
+    run_id = run_first_revision(open_as(AccessRole.PRESALES), seeded)
     presales_page = open_as(AccessRole.PRESALES).get(f"/runs/{run_id}").text
     sales_page = open_as(AccessRole.SALES).get(f"/runs/{run_id}").text
     assert 'data-series="cost"' in presales_page
@@ -94,7 +82,7 @@ def test_a_second_download_reads_neither_the_stored_result_nor_the_snapshot(
 ) -> None:
     """Documents are built from the same per-run decoded result and snapshot as the page."""
     presales = open_as(AccessRole.PRESALES)
-    run_id = _run(presales, seeded)
+    run_id = run_first_revision(presales, seeded)
     for document in ("proposal.docx", "quote.xlsx"):
         first = presales.get(f"/runs/{run_id}/{document}")
         assert first.status_code == 200, first.text

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from defusedxml.ElementTree import fromstring as parse
 from sqlalchemy import Engine, inspect
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app import charts, svg_charts
 from app.charts import HistogramChart, Marker, SCurveChart, TornadoChart
-from app.models import EstimateRevision, SimulationRun
+from app.models import SimulationRun
 from app.services import run_charts
 from app.services.run_view import load_result
 from app.vocabulary import AccessRole, Language
-from tests.web.conftest import Browser
+from tests.web.conftest import Browser, run_first_revision
 
 Open = Callable[[AccessRole], Browser]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -195,19 +195,10 @@ def test_degenerate_data_still_gives_a_well_formed_chart(chart: charts.Chart) ->
 # --- A real run -----------------------------------------------------------------------------
 
 
-def _real_run(open_as: Open, engine: Engine) -> int:
-    with Session(engine) as session:
-        revision = session.exec(select(EstimateRevision).order_by(col(EstimateRevision.id))).first()
-        assert revision is not None
-    response = open_as(AccessRole.PRESALES).post(f"/revisions/{revision.id}/runs")
-    assert response.status_code == 303, response.text
-    return int(response.headers["location"].rsplit("/", 1)[1])
-
-
 def test_a_real_runs_charts_carry_their_texts_in_chinese_and_english(
     open_as: Open, seeded: Engine
 ) -> None:
-    run_id = _real_run(open_as, seeded)
+    run_id = run_first_revision(open_as(AccessRole.PRESALES), seeded)
     with Session(seeded) as session:
         run = session.get(SimulationRun, run_id)
         assert run is not None
@@ -228,7 +219,7 @@ def test_a_real_runs_charts_carry_their_texts_in_chinese_and_english(
 def test_a_chart_request_reads_no_result_column_once_the_result_is_decoded(
     open_as: Open, seeded: Engine
 ) -> None:
-    run_id = _real_run(open_as, seeded)
+    run_id = run_first_revision(open_as(AccessRole.PRESALES), seeded)
     with Session(seeded) as session:
         run = session.get(SimulationRun, run_id)
         assert run is not None
@@ -244,7 +235,7 @@ def test_a_chart_request_reads_no_result_column_once_the_result_is_decoded(
 def test_the_chart_route_serves_the_written_svg_in_the_viewers_language(
     open_as: Open, seeded: Engine
 ) -> None:
-    run_id = _real_run(open_as, seeded)
+    run_id = run_first_revision(open_as(AccessRole.PRESALES), seeded)
     browser = open_as(AccessRole.SALES)
     response = browser.get(f"/runs/{run_id}/charts/tornado.svg")
     assert response.status_code == 200
