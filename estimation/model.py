@@ -122,6 +122,8 @@ class GroupBy(StrEnum):
 
 
 def _number(where: str, name: str, value: Any) -> float:
+    if type(value) is float and math.isfinite(value):  # the common case, checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
         raise EstimationInputError(f"{where}: {name}={value!r} is not a number")
     number = float(value)
@@ -161,6 +163,8 @@ _E = TypeVar("_E", bound=StrEnum)
 
 
 def _enum(where: str, name: str, value: Any, kind: type[_E]) -> _E:
+    if type(value) is kind:
+        return value
     try:
         return kind(value)
     except ValueError:
@@ -174,7 +178,9 @@ def _check_three_point(
     distribution: Distribution,
     names: tuple[str, str, str] = ("optimistic", "most_likely", "pessimistic"),
 ) -> tuple[float, float, float]:
-    low, mode, high = (_non_negative(where, n, v) for n, v in zip(names, values, strict=True))
+    low = _non_negative(where, names[0], values[0])
+    mode = _non_negative(where, names[1], values[1])
+    high = _non_negative(where, names[2], values[2])
     if mode < low:
         raise EstimationInputError(f"{where}: {names[1]}={mode!r} is below {names[0]}={low!r}")
     if high < mode:
