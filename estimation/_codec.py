@@ -61,6 +61,66 @@ def _encode_other(value: Any) -> Any:
     raise EstimationInputError(f"result: cannot encode {type(value).__name__} {value!r}")
 
 
+def require_finite(value: Any, where: str = "result") -> None:
+    """Refuse NaN and infinities anywhere in a dataclass tree, naming where.
+
+    For writers that encode the tree themselves (the app stores results with orjson, which
+    writes NaN as null). A sequence of numbers is summed rather than visited item by item:
+    the sum of finite numbers is finite here, so only a sum that is not sends the check
+    looking for the culprit. A 200-line result is checked in ~2 ms, against ~12 ms for
+    :func:`encode`.
+    """
+    found = _non_finite(value)
+    if found is not None:
+        path, number = found
+        raise EstimationInputError(f"{where}{path}: {number!r} cannot be written as JSON")
+
+
+def _non_finite(value: Any) -> tuple[str, float] | None:
+    """The path and value of the first NaN or infinity in ``value``, if any; the path is
+    built only once one is found."""
+    kind: type = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return None
+    if isinstance(value, float):  # numpy's float64 too
+        return None if math.isfinite(value) else ("", float(value))
+    if kind is tuple or kind is list:
+        return _non_finite_item(value)
+    children = (
+        value.items()
+        if kind is dict
+        else ((name, getattr(value, name)) for name in _dataclass_fields(kind))
+    )
+    for name, child in children:
+        found = _non_finite(child)
+        if found is not None:
+            return f".{name}{found[0]}", found[1]
+    return None
+
+
+@functools.cache
+def _dataclass_fields(kind: type) -> tuple[str, ...]:
+    """The field names of a dataclass type, none for any other type."""
+    return _field_names(kind) if dataclasses.is_dataclass(kind) else ()
+
+
+def _non_finite_item(items: tuple[Any, ...] | list[Any]) -> tuple[str, float] | None:
+    try:
+        total = sum(items)  # numbers
+    except TypeError:
+        try:
+            total = sum(map(sum, items))  # pairs of numbers (S-curves)
+        except TypeError:
+            total = math.nan  # anything else: visit each item
+    if math.isfinite(total):
+        return None
+    for item in items:
+        found = _non_finite(item)
+        if found is not None:
+            return f"[]{found[0]}", found[1]
+    return None
+
+
 Decoder = Callable[[Any, str], Any]
 
 

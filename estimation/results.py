@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from estimation._codec import decode, encode
+from estimation._codec import decode, encode, require_finite
 from estimation.calibration import Calibration, FitMethod
 from estimation.errors import EstimationInputError
 from estimation.model import Sampling
@@ -284,6 +284,11 @@ class SimulationResult:
         """Plain JSON-compatible data."""
         data: dict[str, Any] = encode(self)
         return data
+
+    def require_finite(self) -> None:
+        """Raise :class:`EstimationInputError` naming the first NaN or infinity, for a
+        writer that encodes the result itself rather than through :meth:`to_dict`."""
+        require_finite(self)
 
     def to_json(self) -> str:
         """JSON text (UTF-8 safe, no NaN), with ``schema_version``."""

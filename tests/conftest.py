@@ -18,12 +18,14 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine, write_session
-from app.services import accounts
+from app.models import EstimateRevision
+from app.services import accounts, runs
 from app.services.seed import seed_all
+from app.vocabulary import AccessRole
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith("postgresql")
@@ -102,6 +104,18 @@ def seeded_engine(seeded_template: str, tmp_path: Path) -> Iterator[Engine]:
         engine = make_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture
+def queued_run(seeded_engine: Engine) -> int:
+    """The id of a run of the seeded estimate, queued by a presales user."""
+    with write_session(seeded_engine) as session:
+        user = accounts.create_user(
+            session, username="runner", password="long enough secret", role=AccessRole.PRESALES
+        )
+        revision = session.exec(select(EstimateRevision)).one()
+        run = runs.create_run(session, user=user, revision_id=revision.id or 0, data_dir=DATA_DIR)
+        return run.id or 0
 
 
 def _engine_with_tables(url: str) -> Iterator[Engine]:

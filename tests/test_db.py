@@ -2,6 +2,8 @@
 
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import JSON, Column, Engine, Integer, MetaData, Table, select, text
@@ -104,24 +106,40 @@ def test_every_way_of_ending_a_write_transaction_frees_the_next_writer(
     assert time.monotonic() - started < 2
 
 
-def test_json_encoded_ahead_of_its_write_reads_back_as_the_value(engine: Engine) -> None:
-    value = {"名称": "登录", "p80": [1.5, 2, None], "nested": {"ok": True}}
+@pytest.fixture
+def json_probe(engine: Engine) -> Iterator[Table]:
     probe = Table(
-        "json_probe",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("value", JSON),
+        "json_probe", MetaData(), Column("id", Integer, primary_key=True), Column("value", JSON)
     )
     probe.create(engine)
-    try:
-        with engine.begin() as connection:
-            connection.execute(probe.insert(), [{"id": 1, "value": EncodedJSON.of(value)}])
-            connection.execute(probe.insert(), [{"id": 2, "value": value}])
-        with engine.connect() as connection:
-            stored = connection.execute(select(probe.c.value).order_by(probe.c.id)).scalars()
-            assert list(stored) == [value, value]
-    finally:
-        probe.drop(engine)
+    yield probe
+    probe.drop(engine)
+
+
+def _stored_values(engine: Engine, probe: Table) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(probe.c.value).order_by(probe.c.id)).scalars())
+
+
+def test_json_encoded_ahead_of_its_write_reads_back_as_the_value(
+    engine: Engine, json_probe: Table
+) -> None:
+    value = {"名称": "登录", "p80": [1.5, 2, None], "nested": {"ok": True}}
+    with engine.begin() as connection:
+        connection.execute(json_probe.insert(), [{"id": 1, "value": EncodedJSON.of(value)}])
+        connection.execute(json_probe.insert(), [{"id": 2, "value": value}])
+    assert _stored_values(engine, json_probe) == [value, value]
+
+
+def test_json_holding_an_integer_beyond_64_bits_still_reads_back(
+    engine: Engine, json_probe: Table
+) -> None:
+    """orjson would read this integer as a float, silently rounded: JSON columns are read
+    with the standard library (only run results, whose integers are small, use orjson)."""
+    value = {"big": 2**70 + 1, "名称": "登录"}
+    with engine.begin() as connection:
+        connection.execute(json_probe.insert(), [{"id": 1, "value": value}])
+    assert _stored_values(engine, json_probe) == [value]
 
 
 def test_json_encoded_ahead_is_as_strict_as_any_json_column() -> None:

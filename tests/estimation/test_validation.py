@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 
 from estimation import (
@@ -16,6 +18,7 @@ from estimation import (
     EstimationInputError,
     EstimationModel,
     GroupBy,
+    Histogram,
     PercentItem,
     Phase,
     RiskEvent,
@@ -290,3 +293,59 @@ def test_a_left_skewed_lognormal_is_refused_with_p10_p90_ranges() -> None:
     with pytest.raises(EstimationInputError, match=re.escape(message)):
         model([lognormal], settings=settings)
     model([lognormal])  # fine with absolute ranges: pessimistic is then the P95
+
+
+def _with_effort(result: SimulationResult, **changes: Any) -> SimulationResult:
+    outcome = result.unmitigated
+    effort = dataclasses.replace(outcome.effort, **changes)
+    return dataclasses.replace(result, unmitigated=dataclasses.replace(outcome, effort=effort))
+
+
+def _first_s_curve_point(curve: tuple[tuple[float, float], ...], value: float) -> Any:
+    return ((value, curve[0][1]), *curve[1:])
+
+
+@pytest.mark.parametrize(
+    ("spoil", "where"),
+    [
+        (lambda r: _with_effort(r, mean=math.nan), "result.unmitigated.effort.mean"),
+        (lambda r: _with_effort(r, sd=np.float64(math.inf)), "result.unmitigated.effort.sd"),
+        (
+            lambda r: _with_effort(
+                r, percentiles={**r.unmitigated.effort.percentiles, "P80": -math.inf}
+            ),
+            "result.unmitigated.effort.percentiles.P80",
+        ),
+        (
+            lambda r: _with_effort(
+                r, s_curve=_first_s_curve_point(r.unmitigated.effort.s_curve, math.nan)
+            ),
+            "result.unmitigated.effort.s_curve[][]",
+        ),
+        (
+            lambda r: _with_effort(
+                r,
+                histogram=Histogram(
+                    edges=(math.inf, *r.unmitigated.effort.histogram.edges[1:]),
+                    counts=r.unmitigated.effort.histogram.counts,
+                ),
+            ),
+            "result.unmitigated.effort.histogram.edges[]",
+        ),
+    ],
+)
+def test_a_result_holding_nan_or_infinity_is_refused_where_it_is(
+    spoil: Callable[[SimulationResult], SimulationResult], where: str
+) -> None:
+    spoiled = spoil(simulate(model(), iterations=1_000, seed=1))
+    with pytest.raises(EstimationInputError, match=re.escape(f"{where}: ")):
+        spoiled.require_finite()
+    with pytest.raises(EstimationInputError, match="cannot be written as JSON"):
+        spoiled.to_dict()
+
+
+def test_a_finite_result_passes_the_check_even_where_a_sum_would_overflow() -> None:
+    result = simulate(model(), iterations=1_000, seed=1)
+    result.require_finite()
+    huge = _with_effort(result, s_curve=((1e308, 0.0), (1e308, 1.0)))
+    huge.require_finite()
