@@ -35,7 +35,7 @@ from app.routes import (
 from app.security import LoginRequiredError, SecurityMiddleware
 from app.services.runs import mark_interrupted_runs
 from app.web import render, wants_fragment
-from app.worker import SUPERVISOR_PID, exit_with_parent, start_interactive_worker
+from app.worker import SUPERVISOR_PID, exit_with_parent, start_interactive_workers
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -44,7 +44,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.under_supervisor:
         exit_with_parent(int(os.environ.get(SUPERVISOR_PID, os.getppid())))
-        start_interactive_worker()
+        start_interactive_workers()
     else:
         mark_interrupted_runs(app.state.database)
     settle_long_lived_objects()
