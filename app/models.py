@@ -730,15 +730,17 @@ class SimulationRun(Timestamped, table=True):
     seed: int
     iterations: int
     sampling: Sampling = Field(default=Sampling.MONTE_CARLO, sa_type=EnumAsString(Sampling))
-    input_snapshot: dict[str, Any] = Field(sa_column=_run_snapshot_column)
     input_sha256: str = Field(max_length=64)
-    summary: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    result: dict[str, Any] | None = Field(default=None, sa_column=_run_result_column)
     error: str = Field(default="", sa_type=Text)
     progress: float = 0.0
     requested_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Large columns last: SQLite reaches a column by walking a long row's overflow pages up
+    # to it (migration 0005).
+    summary: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    result: dict[str, Any] | None = Field(default=None, sa_column=_run_result_column)
+    input_snapshot: dict[str, Any] = Field(sa_column=_run_snapshot_column)
 
 
 FINISHED_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})

@@ -1,5 +1,6 @@
 """The Alembic migrations create exactly the schema the models describe, on both databases."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -45,6 +46,27 @@ def test_upgrading_twice_is_harmless(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
     assert _differences(database_url) == []
+
+
+def _run_columns(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        return [column["name"] for column in inspect(engine).get_columns("simulation_run")]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_a_runs_large_columns_come_last_on_sqlite(database_url: str) -> None:
+    """SQLite walks a long row's overflow pages up to the column it reads (migration 0005)."""
+    upgrade(database_url, "0004")
+    assert _run_columns(database_url)[-1] == "requested_by_id"
+    upgrade(database_url)
+    columns = _run_columns(database_url)
+    assert columns[-3:] == ["summary", "result", "input_snapshot"]
+    assert columns == [column.name for column in SQLModel.metadata.tables["simulation_run"].c]
+    downgrade(database_url, "0004")
+    assert _run_columns(database_url)[-1] == "requested_by_id"
 
 
 def test_upgrading_a_database_with_data_keeps_every_row(database_url: str) -> None:
@@ -158,10 +180,12 @@ def test_upgrading_a_database_with_data_keeps_every_row(database_url: str) -> No
     upgrade(database_url)
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        run = connection.execute(text("SELECT status, progress FROM simulation_run")).one()
+        run = connection.execute(
+            text("SELECT status, progress, input_sha256 FROM simulation_run")
+        ).one()
         revision = connection.execute(
             text("SELECT correlation_groups FROM estimate_revision")
         ).one()
     engine.dispose()
-    assert tuple(run) == ("succeeded", 0)
+    assert tuple(run) == ("succeeded", 0, "0")
     assert revision[0] in ("[]", [])
