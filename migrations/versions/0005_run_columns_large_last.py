@@ -21,7 +21,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_SMALL_FIRST = (
+_UNMOVED = (
     "created_at",
     "updated_at",
     "id",
@@ -31,6 +31,9 @@ _SMALL_FIRST = (
     "seed",
     "iterations",
     "sampling",
+)
+_SMALL_FIRST = (
+    *_UNMOVED,
     "input_sha256",
     "error",
     "progress",
@@ -42,15 +45,7 @@ _SMALL_FIRST = (
     "input_snapshot",
 )
 _AS_BEFORE = (
-    "created_at",
-    "updated_at",
-    "id",
-    "revision_id",
-    "status",
-    "engine_version",
-    "seed",
-    "iterations",
-    "sampling",
+    *_UNMOVED,
     "input_snapshot",
     "input_sha256",
     "summary",
