@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlalchemy import (
     JSON,
@@ -30,6 +31,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
+    type_coerce,
 )
 from sqlalchemy.orm import deferred
 from sqlmodel import Field, Relationship, SQLModel
@@ -92,6 +95,26 @@ class EnumAsString(TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, _dialect: Any) -> StrEnum | None:
         return None if value is None else self.enum_class(value)
+
+
+class ResultJSON(TypeDecorator[Any]):
+    """A JSON column read as text and parsed with orjson: a 200-line run's result parses in
+    2.6 ms against 12 ms with the standard library, the engine's reader for JSON columns.
+
+    Only for values whose integers fit in 64 bits (a result's counts, iterations and seed
+    below 2³¹): orjson reads a larger one as a rounded float, which is why the other JSON
+    columns keep the standard library. Written like any JSON column.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def column_expression(self, column: Any) -> Any:
+        # As text on every database: psycopg would otherwise decode PostgreSQL's json itself.
+        return type_coerce(cast(column, Text), self)
+
+    def result_processor(self, _dialect: Any, _coltype: Any) -> Any:
+        return lambda text: None if text is None else orjson.loads(text)
 
 
 class Timestamped(SQLModel):
@@ -705,7 +728,7 @@ class Staffing(Timestamped, table=True):
 
 
 _run_snapshot_column = Column("input_snapshot", JSON, nullable=False)
-_run_result_column = Column("result", JSON, nullable=True)
+_run_result_column = Column("result", ResultJSON, nullable=True)
 
 
 class SimulationRun(Timestamped, table=True):
